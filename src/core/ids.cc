@@ -1,0 +1,47 @@
+#include "core/ids.h"
+
+#include <chrono>
+#include <random>
+
+namespace sy {
+namespace {
+
+constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+struct ThreadSeq {
+  uint64_t hi;
+  uint64_t lo;
+  ThreadSeq() {
+    std::random_device rd;
+    hi = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    lo = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }
+};
+
+}  // namespace
+
+void new_request_id(char* out) {
+  thread_local ThreadSeq seq;
+  const auto ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count());
+  ++seq.lo;
+  out[0] = 'r';
+  out[1] = 'e';
+  out[2] = 'q';
+  out[3] = '_';
+  // 10 chars of time (50 bits), then 16 chars of the 80-bit sequence.
+  for (int i = 9; i >= 0; --i) out[4 + (9 - i)] = kAlphabet[(ms >> (i * 5)) & 31];
+  const uint64_t parts[2] = {seq.hi & 0xFFFFFFFFFFULL, seq.lo & 0xFFFFFFFFFFULL};
+  for (int p = 0; p < 2; ++p) {
+    for (int i = 7; i >= 0; --i) out[14 + p * 8 + (7 - i)] = kAlphabet[(parts[p] >> (i * 5)) & 31];
+  }
+}
+
+std::string new_request_id() {
+  std::string s(kRequestIdSize, '\0');
+  new_request_id(s.data());
+  return s;
+}
+
+}  // namespace sy

@@ -1,0 +1,19 @@
+#pragma once
+// Request ids: unique, sortable by creation time, cheap (no syscall, no lock).
+//
+//   std::string id = sy::new_request_id();   // "req_01JD3K8Z4X7Q2M9N5P6R"
+
+#include <cstdint>
+#include <string>
+
+namespace sy {
+
+// 26 characters of Crockford base32 after "req_": 48 bits of milliseconds, 80 bits of a
+// per-thread sequence seeded from the OS once per thread.
+std::string new_request_id();
+
+// Writes the id into `out` (must hold kRequestIdSize bytes), for callers that avoid allocation.
+inline constexpr size_t kRequestIdSize = 30;
+void new_request_id(char* out);
+
+}  // namespace sy

@@ -1,0 +1,325 @@
+#include "core/json_scan.h"
+
+#include <fmt/format.h>
+
+namespace sy::json {
+namespace {
+
+class Scanner {
+ public:
+  Scanner(std::string_view text, ScanOptions options) : s_(text), options_(options) {}
+
+  Result<bool> top_object(std::span<const std::string_view> keys, std::span<Field> out) {
+    skip_ws();
+    if (peek() != '{') return error("expected '{' (the request body must be a JSON object)");
+    if (!object(0, keys, out)) return error_;
+    return finish();
+  }
+
+  Result<bool> any_value() {
+    skip_ws();
+    if (!value(0)) return error_;
+    return finish();
+  }
+
+ private:
+  Result<bool> finish() {
+    skip_ws();
+    if (pos_ != s_.size()) return error("unexpected data after the JSON value");
+    return true;
+  }
+
+  tl::unexpected<Error> error(std::string_view what) {
+    error_ = fail(ErrorCode::kInvalidRequest,
+                  fmt::format("invalid JSON at byte {}: {}", pos_, what));
+    return error_;
+  }
+  bool set_error(std::string_view what) {
+    error(what);
+    return false;
+  }
+
+  char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
+  bool at_end() const { return pos_ >= s_.size(); }
+
+  void skip_ws() {
+    while (pos_ < s_.size()) {
+      const char c = s_[pos_];
+      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return;
+      ++pos_;
+    }
+  }
+
+  bool value(int depth) {
+    if (at_end()) return set_error("unexpected end of input, expected a value");
+    switch (peek()) {
+      case '{': return object(depth, {}, {});
+      case '[': return array(depth);
+      case '"': return string();
+      case 't': return literal("true");
+      case 'f': return literal("false");
+      case 'n': return literal("null");
+      default: return number();
+    }
+  }
+
+  bool object(int depth, std::span<const std::string_view> keys, std::span<Field> out) {
+    if (depth >= options_.max_depth) return set_error("nesting is too deep");
+    ++pos_;  // '{'
+    skip_ws();
+    if (peek() == '}') {
+      ++pos_;
+      return true;
+    }
+    for (;;) {
+      skip_ws();
+      if (peek() != '"') return set_error("expected '\"' to start an object key");
+      const size_t key_begin = pos_;
+      if (!string()) return false;
+      const std::string_view raw_key = s_.substr(key_begin, pos_ - key_begin);
+      skip_ws();
+      if (peek() != ':') return set_error("expected ':' after an object key");
+      ++pos_;
+      skip_ws();
+      const size_t value_begin = pos_;
+      const char first = peek();
+      if (!value(depth + 1)) return false;
+      if (!keys.empty()) record(raw_key, s_.substr(value_begin, pos_ - value_begin), first, keys, out);
+      skip_ws();
+      if (peek() == ',') {
+        ++pos_;
+        continue;
+      }
+      if (peek() == '}') {
+        ++pos_;
+        return true;
+      }
+      return set_error("expected ',' or '}' in an object");
+    }
+  }
+
+  static void record(std::string_view raw_key, std::string_view raw_value, char first,
+                     std::span<const std::string_view> keys, std::span<Field> out) {
+    const std::string_view inner = raw_key.substr(1, raw_key.size() - 2);
+    std::string decoded;
+    std::string_view key = inner;
+    if (inner.find('\\') != std::string_view::npos) {
+      decoded = unescape(raw_key);
+      key = decoded;
+    }
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) out[i] = Field{raw_value, kind_of(first)};
+    }
+  }
+
+  static Kind kind_of(char first) {
+    switch (first) {
+      case '"': return Kind::kString;
+      case '{': return Kind::kObject;
+      case '[': return Kind::kArray;
+      case 't': return Kind::kTrue;
+      case 'f': return Kind::kFalse;
+      case 'n': return Kind::kNull;
+      default: return Kind::kNumber;
+    }
+  }
+
+  bool array(int depth) {
+    if (depth >= options_.max_depth) return set_error("nesting is too deep");
+    ++pos_;  // '['
+    skip_ws();
+    if (peek() == ']') {
+      ++pos_;
+      return true;
+    }
+    for (;;) {
+      skip_ws();
+      if (!value(depth + 1)) return false;
+      skip_ws();
+      if (peek() == ',') {
+        ++pos_;
+        continue;
+      }
+      if (peek() == ']') {
+        ++pos_;
+        return true;
+      }
+      return set_error("expected ',' or ']' in an array");
+    }
+  }
+
+  static bool is_hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  }
+
+  bool string() {
+    ++pos_;  // opening quote
+    while (pos_ < s_.size()) {
+      const auto c = static_cast<unsigned char>(s_[pos_]);
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      if (c < 0x20) return set_error("control character inside a string (escape it)");
+      if (c == '\\') {
+        ++pos_;
+        if (at_end()) break;
+        const char e = s_[pos_];
+        if (e == 'u') {
+          for (int i = 1; i <= 4; ++i) {
+            if (pos_ + i >= s_.size() || !is_hex(s_[pos_ + i])) {
+              return set_error("invalid \\u escape in a string");
+            }
+          }
+          pos_ += 4;
+        } else if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' &&
+                   e != 'r' && e != 't') {
+          return set_error("invalid escape in a string");
+        }
+      }
+      ++pos_;
+    }
+    return set_error("unterminated string");
+  }
+
+  bool literal(std::string_view word) {
+    if (s_.substr(pos_, word.size()) != word) return set_error("invalid literal");
+    pos_ += word.size();
+    return true;
+  }
+
+  bool digits() {
+    const size_t begin = pos_;
+    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
+    return pos_ > begin;
+  }
+
+  bool number() {
+    if (peek() == '-') ++pos_;
+    if (peek() == '0') {
+      ++pos_;
+    } else if (!digits()) {
+      return set_error("expected a value");
+    }
+    if (peek() == '.') {
+      ++pos_;
+      if (!digits()) return set_error("expected digits after '.' in a number");
+    }
+    if (peek() == 'e' || peek() == 'E') {
+      ++pos_;
+      if (peek() == '+' || peek() == '-') ++pos_;
+      if (!digits()) return set_error("expected digits in a number's exponent");
+    }
+    return true;
+  }
+
+  std::string_view s_;
+  ScanOptions options_;
+  size_t pos_ = 0;
+  tl::unexpected<Error> error_{Error{}};
+};
+
+void append_utf8(std::string& out, unsigned cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+unsigned hex4(std::string_view s) {
+  unsigned v = 0;
+  for (const char c : s) {
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
+    else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
+  }
+  return v;
+}
+
+}  // namespace
+
+Result<bool> scan_object(std::string_view text, std::span<const std::string_view> keys,
+                         std::span<Field> out, ScanOptions options) {
+  for (auto& f : out) f = Field{};
+  return Scanner(text, options).top_object(keys, out);
+}
+
+Result<bool> validate(std::string_view text, ScanOptions options) {
+  return Scanner(text, options).any_value();
+}
+
+std::string unescape(std::string_view raw) {
+  if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return {};
+  const std::string_view s = raw.substr(1, raw.size() - 2);
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '\\' || i + 1 >= s.size()) {
+      out += s[i];
+      continue;
+    }
+    const char e = s[++i];
+    switch (e) {
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'u': {
+        if (i + 4 >= s.size()) return out;
+        unsigned cp = hex4(s.substr(i + 1, 4));
+        i += 4;
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < s.size() && s[i + 1] == '\\' &&
+            s[i + 2] == 'u') {
+          const unsigned lo = hex4(s.substr(i + 3, 4));
+          if (lo >= 0xDC00 && lo < 0xE000) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            i += 6;
+          }
+        }
+        append_utf8(out, cp);
+        break;
+      }
+      default: out += e; break;
+    }
+  }
+  return out;
+}
+
+void append_quoted(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xF];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+}  // namespace sy::json

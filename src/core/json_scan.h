@@ -1,0 +1,49 @@
+#pragma once
+// A validating JSON scanner that finds top-level fields without building a tree.
+//
+//   std::array<std::string_view, 2> keys{"model", "stream"};
+//   std::array<json::Field, 2> out;
+//   if (auto r = json::scan_object(body, keys, out); !r) return r.error();
+//   out[0].raw  // "\"gpt-4o\"" — a view into body, quotes included: splice by byte range
+//
+// The hot path needs three or four fields of a request body and the guarantee that the body is
+// well-formed JSON; a full parse would allocate a node per value. This walks the bytes once.
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace sy::json {
+
+enum class Kind { kMissing, kString, kNumber, kObject, kArray, kTrue, kFalse, kNull };
+
+struct Field {
+  std::string_view raw;  // the value's bytes inside the scanned text (strings keep their quotes)
+  Kind kind = Kind::kMissing;
+  bool present() const { return kind != Kind::kMissing; }
+  size_t offset_in(std::string_view text) const { return static_cast<size_t>(raw.data() - text.data()); }
+};
+
+struct ScanOptions {
+  int max_depth = 128;  // nesting beyond this is rejected, so no input can exhaust the stack
+};
+
+// Checks that `text` is exactly one JSON object (surrounding whitespace allowed) and fills
+// out[i] with the value of top-level key keys[i] (the last one if a key repeats).
+// An error says what was expected and at which byte.
+Result<bool> scan_object(std::string_view text, std::span<const std::string_view> keys,
+                         std::span<Field> out, ScanOptions options = {});
+
+// Checks that `text` is one well-formed JSON value of any kind.
+Result<bool> validate(std::string_view text, ScanOptions options = {});
+
+// The decoded contents of a raw JSON string token (quotes included). Invalid input yields "".
+std::string unescape(std::string_view raw);
+
+// Appends `s` to `out` as a JSON string literal, quotes included.
+void append_quoted(std::string& out, std::string_view s);
+
+}  // namespace sy::json

@@ -1,0 +1,85 @@
+#include "core/json_scan.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+
+namespace sy::json {
+namespace {
+
+constexpr std::array<std::string_view, 3> kKeys{"model", "stream", "messages"};
+
+TEST(JsonScan, FindsTopLevelFieldsOnly) {
+  const std::string_view body =
+      R"({"messages":[{"role":"user","model":"inner"}], "model" : "gpt-4o", "stream":true})";
+  std::array<Field, 3> out;
+  ASSERT_TRUE(scan_object(body, kKeys, out));
+  EXPECT_EQ(out[0].raw, "\"gpt-4o\"");
+  EXPECT_EQ(out[0].kind, Kind::kString);
+  EXPECT_EQ(body.substr(out[0].offset_in(body), out[0].raw.size()), "\"gpt-4o\"");
+  EXPECT_EQ(out[1].kind, Kind::kTrue);
+  EXPECT_EQ(out[2].kind, Kind::kArray);
+}
+
+TEST(JsonScan, MissingFieldsAreMarked) {
+  std::array<Field, 3> out;
+  ASSERT_TRUE(scan_object(R"({"a":1})", kKeys, out));
+  EXPECT_FALSE(out[0].present());
+}
+
+TEST(JsonScan, EscapedKeyMatches) {
+  std::array<Field, 3> out;
+  ASSERT_TRUE(scan_object(R"({"mod\u0065l":"x"})", kKeys, out));
+  EXPECT_EQ(out[0].raw, "\"x\"");
+}
+
+TEST(JsonScan, LastDuplicateWins) {
+  std::array<Field, 3> out;
+  ASSERT_TRUE(scan_object(R"({"model":"a","model":"b"})", kKeys, out));
+  EXPECT_EQ(out[0].raw, "\"b\"");
+}
+
+TEST(JsonScan, RejectsMalformedWithPosition) {
+  std::array<Field, 3> out;
+  for (std::string_view bad : {"", "[]", "{", R"({"a":})", R"({"a":1,})", R"({"a":01})",
+                               R"({"a":"\x"})", "{\"a\":\"\n\"}", R"({"a":1} x)", R"({a:1})",
+                               R"({"a":tru})", R"({"a":-})", R"({"a":1.})", R"({"a":"\u12"})"}) {
+    auto r = scan_object(bad, kKeys, out);
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_EQ(r.error().code, ErrorCode::kInvalidRequest);
+      EXPECT_NE(r.error().message.find("invalid JSON at byte"), std::string::npos);
+    }
+  }
+}
+
+TEST(JsonScan, DepthIsLimited) {
+  std::string deep = "{\"a\":";
+  for (int i = 0; i < 10000; ++i) deep += '[';
+  std::array<Field, 3> out;
+  auto r = scan_object(deep, kKeys, out);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("too deep"), std::string::npos);
+}
+
+TEST(JsonScan, ValidateAnyValue) {
+  EXPECT_TRUE(validate(R"( [1, -2.5e+3, "x", null, {"k": [true, false]}] )"));
+  EXPECT_FALSE(validate("[1 2]"));
+}
+
+TEST(JsonUnescape, DecodesEscapesAndSurrogates) {
+  EXPECT_EQ(unescape(R"("a\"b\\c\n")"), "a\"b\\c\n");
+  EXPECT_EQ(unescape(R"("\u00e9")"), "\xC3\xA9");
+  EXPECT_EQ(unescape(R"("\ud83d\ude00")"), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(unescape("x"), "");
+}
+
+TEST(JsonQuote, RoundTrips) {
+  std::string out;
+  append_quoted(out, "he said \"hi\"\n\x01");
+  EXPECT_EQ(out, R"("he said \"hi\"\n\u0001")");
+  EXPECT_EQ(unescape(out), "he said \"hi\"\n\x01");
+}
+
+}  // namespace
+}  // namespace sy::json
