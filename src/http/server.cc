@@ -1,0 +1,400 @@
+#include "http/server.h"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "http/wire.h"
+
+namespace sy::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using asio::use_awaitable;
+constexpr auto kTuple = asio::as_tuple(use_awaitable);
+
+class Session;
+
+struct Worker {
+  asio::io_context ioc{1};
+  std::optional<tcp::acceptor> acceptor;
+  std::unique_ptr<Handler> handler;
+  std::list<Session*> sessions;
+  bool draining = false;
+  std::thread thread;
+};
+
+// Shared with the disconnect watcher's completion handler, which may outlive the session.
+struct WatchState {
+  tcp::socket* socket = nullptr;  // valid while alive
+  CancelHook* hook = nullptr;
+  uint64_t generation = 0;
+  bool alive = true;
+  bool armed = false;
+  bool gone = false;
+};
+
+Method to_method(bhttp::verb v) {
+  switch (v) {
+    case bhttp::verb::get: return Method::kGet;
+    case bhttp::verb::head: return Method::kHead;
+    case bhttp::verb::post: return Method::kPost;
+    case bhttp::verb::put: return Method::kPut;
+    case bhttp::verb::patch: return Method::kPatch;
+    case bhttp::verb::delete_: return Method::kDelete;
+    case bhttp::verb::options: return Method::kOptions;
+    default: return Method::kOther;
+  }
+}
+
+class Session final : public Request, public Response {
+ public:
+  Session(Worker& worker, tcp::socket socket, const ServerLimits& limits)
+      : worker_(worker), stream_(std::move(socket)), limits_(limits),
+        watch_(std::make_shared<WatchState>()) {
+    watch_->socket = &stream_.socket();
+    self_ = worker_.sessions.insert(worker_.sessions.end(), this);
+  }
+  ~Session() override {
+    watch_->alive = false;
+    watch_->socket = nullptr;
+    worker_.sessions.erase(self_);
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  Task<void> run() {
+    try {
+      co_await loop();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "switchyard: session ended by exception: %s\n", e.what());
+    }
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  // Drain: a connection between requests is closed now; one in a request closes after it.
+  void close_if_idle() {
+    if (!in_request_) {
+      beast::error_code ec;
+      stream_.socket().cancel(ec);
+    }
+  }
+
+  // Request
+  Method method() const override { return to_method(msg().method()); }
+  std::string_view method_name() const override { return std::string_view(msg().method_string()); }
+  std::string_view target() const override { return std::string_view(msg().target()); }
+  std::string_view header(std::string_view name) const override {
+    auto it = msg().find(name);
+    return it == msg().end() ? std::string_view{} : std::string_view(it->value());
+  }
+  size_t header_count() const override { return static_cast<size_t>(std::distance(msg().begin(), msg().end())); }
+  Header header_at(size_t i) const override {
+    auto it = msg().begin();
+    std::advance(it, static_cast<std::ptrdiff_t>(i));
+    return {std::string_view(it->name_string()), std::string_view(it->value())};
+  }
+  std::string& body() override { return parser_->get().body(); }
+  void on_disconnect(CancelHook* hook) override {
+    watch_->hook = hook;
+    if (hook != nullptr && !watch_->armed && !watch_->gone) arm_watch();
+  }
+  bool client_gone() const override { return watch_->gone || write_failed_; }
+
+  // Response
+  Task<bool> send(int status, std::string_view content_type, std::string_view body,
+                  std::span<const Header> headers) override {
+    started_ = true;
+    head_.clear();
+    append_head(head_, status, content_type, headers, !keep_going());
+    fmt::format_to(std::back_inserter(head_), "content-length: {}\r\n\r\n", body.size());
+    const std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(body)};
+    co_return co_await write_all(bufs);
+  }
+  Task<bool> begin_stream(int status, std::string_view content_type,
+                          std::span<const Header> headers) override {
+    started_ = true;
+    streaming_ = true;
+    head_.clear();
+    append_head(head_, status, content_type, headers, !keep_going());
+    head_ += "transfer-encoding: chunked\r\n\r\n";
+    co_return co_await write_all(std::array<asio::const_buffer, 1>{asio::buffer(head_)});
+  }
+  Task<bool> write(std::string_view data) override {
+    if (data.empty()) co_return !client_gone();
+    char size_line[24];
+    const auto end = fmt::format_to(size_line, "{:x}\r\n", data.size());
+    const std::array<asio::const_buffer, 3> bufs{
+        asio::buffer(size_line, static_cast<size_t>(end - size_line)), asio::buffer(data),
+        asio::buffer("\r\n", 2)};
+    co_return co_await write_all(bufs);
+  }
+  Task<bool> end_stream() override {
+    streaming_ = false;
+    co_return co_await write_all(std::array<asio::const_buffer, 1>{asio::buffer("0\r\n\r\n", 5)});
+  }
+  bool started() const override { return started_; }
+
+ private:
+  const bhttp::request<bhttp::string_body>& msg() const { return parser_->get(); }
+
+  bool keep_going() const { return keep_alive_ && !worker_.draining; }
+
+  template <class Buffers>
+  Task<bool> write_all(const Buffers& bufs) {
+    if (write_failed_) co_return false;
+    auto [ec, n] = co_await asio::async_write(stream_, bufs, kTuple);
+    if (ec) {
+      write_failed_ = true;
+      if (watch_->hook != nullptr) watch_->hook->cancel();
+      co_return false;
+    }
+    co_return true;
+  }
+
+  void arm_watch() {
+    watch_->armed = true;
+    const uint64_t gen = watch_->generation;
+    stream_.socket().async_wait(tcp::socket::wait_read, [w = watch_, gen](beast::error_code ec) {
+      if (!w->alive || w->generation != gen || ec) {
+        if (w->generation == gen) w->armed = false;
+        return;
+      }
+      char c = 0;
+      const ssize_t n = ::recv(w->socket->native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+      w->armed = false;
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        w->gone = true;
+        if (w->hook != nullptr) w->hook->cancel();
+      }
+      // n > 0: the client pipelined its next request; it is still there.
+    });
+  }
+
+  void disarm_watch() {
+    watch_->hook = nullptr;
+    ++watch_->generation;
+    if (watch_->armed) {
+      watch_->armed = false;
+      beast::error_code ec;
+      stream_.socket().cancel(ec);
+    }
+  }
+
+  Task<void> send_error(ErrorCode code, std::string message) {
+    keep_alive_ = false;
+    const Error err{code, std::move(message), {}, 0};
+    const std::string_view path = parser_ && parser_->is_header_done() ? std::string_view(parser_->get().target()) : std::string_view("/");
+    const std::string body = worker_.handler->error_body(err, path.substr(0, path.find('?')));
+    co_await send(http_status(code), "application/json", body, {});
+  }
+
+  Task<void> loop() {
+    for (;;) {
+      in_request_ = false;
+      if (worker_.draining) co_return;
+      if (buffer_.size() == 0) {
+        stream_.expires_after(limits_.idle_timeout);
+        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), kTuple);
+        if (ec) co_return;  // closed, idle timeout, or drained
+        buffer_.commit(n);
+      }
+      in_request_ = true;
+      parser_.emplace();
+      parser_->header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
+      parser_->body_limit(limits_.body_bytes);
+      stream_.expires_after(limits_.read_timeout);
+      auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, *parser_, kTuple);
+      stream_.expires_never();
+      if (ec) {
+        co_await answer_read_error(ec);
+        co_return;
+      }
+      keep_alive_ = parser_->get().keep_alive();
+      started_ = streaming_ = write_failed_ = false;
+      co_await worker_.handler->handle(*this, *this);
+      disarm_watch();
+      if (!started_) co_await send_error(ErrorCode::kInternal, "the handler sent no response");
+      if (streaming_ || write_failed_ || watch_->gone || !keep_going()) co_return;
+    }
+  }
+
+  Task<void> answer_read_error(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      co_await send_error(ErrorCode::kPayloadTooLarge,
+                          fmt::format("request body is larger than the limit of {} bytes "
+                                      "(limits.body_bytes); send a smaller request",
+                                      limits_.body_bytes));
+    } else if (ec == bhttp::error::header_limit) {
+      co_await send_error(ErrorCode::kHeaderTooLarge,
+                          fmt::format("request line and headers exceed the limit of {} bytes "
+                                      "(limits.header_bytes)",
+                                      limits_.header_bytes));
+    } else if (ec == beast::error::timeout) {
+      if (parser_->is_header_done() || buffer_.size() > 0) {
+        co_await send_error(ErrorCode::kRequestTimeout,
+                            fmt::format("the request was not received within {} ms "
+                                        "(limits.read_timeout_ms)",
+                                        limits_.read_timeout.count()));
+      }
+    } else if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
+               ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+      co_await send_error(ErrorCode::kInvalidRequest,
+                          fmt::format("malformed HTTP request: {}", ec.message()));
+    }
+    // Otherwise the connection closed or failed: nobody to answer.
+  }
+
+  Worker& worker_;
+  beast::tcp_stream stream_;
+  const ServerLimits& limits_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string head_;
+  std::shared_ptr<WatchState> watch_;
+  std::list<Session*>::iterator self_;
+  bool in_request_ = false;
+  bool keep_alive_ = true;
+  bool started_ = false;
+  bool streaming_ = false;
+  bool write_failed_ = false;
+};
+
+Task<void> run_session(Worker& worker, tcp::socket socket, const ServerLimits& limits) {
+  Session session(worker, std::move(socket), limits);
+  co_await session.run();
+}
+
+Task<void> accept_loop(Worker& worker, const ServerLimits& limits) {
+  for (;;) {
+    auto [ec, socket] = co_await worker.acceptor->async_accept(kTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !worker.acceptor->is_open()) co_return;
+      // Out of descriptors or similar: back off briefly instead of spinning.
+      asio::steady_timer t(worker.ioc, std::chrono::milliseconds(50));
+      co_await t.async_wait(kTuple);
+      continue;
+    }
+    beast::error_code opt_ec;
+    socket.set_option(tcp::no_delay(true), opt_ec);
+    asio::co_spawn(worker.ioc, run_session(worker, std::move(socket), limits), asio::detached);
+  }
+}
+
+}  // namespace
+
+std::string_view reason_phrase(int status) {
+  return std::string_view(bhttp::obsolete_reason(static_cast<bhttp::status>(status)));
+}
+
+struct Server::Impl {
+  ServerOptions options;
+  HandlerFactory factory;
+  std::vector<std::unique_ptr<Worker>> workers;
+  uint16_t port = 0;
+  std::mutex mu;
+  std::condition_variable stopped_cv;
+  int running = 0;
+  std::atomic<bool> draining{false};
+  std::thread watchdog;
+};
+
+Server::Server(ServerOptions options, HandlerFactory factory) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->factory = std::move(factory);
+}
+
+Server::~Server() {
+  if (!impl_->workers.empty()) {
+    drain();
+    wait();
+  }
+}
+
+Result<uint16_t> Server::start() {
+  auto& o = impl_->options;
+  int n = o.workers > 0 ? o.workers : static_cast<int>(std::thread::hardware_concurrency());
+  if (n <= 0) n = 1;
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(o.host, ec);
+  if (ec) return fail(ErrorCode::kInvalidRequest, fmt::format("listen address '{}' is not an IP address", o.host));
+  uint16_t port = o.port;
+  for (int i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->handler = impl_->factory(i);
+    w->acceptor.emplace(w->ioc);
+    const tcp::endpoint ep(address, port);
+    w->acceptor->open(ep.protocol(), ec);
+    if (!ec) w->acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) w->acceptor->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
+    if (!ec) w->acceptor->bind(ep, ec);
+    if (!ec) w->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return fail(ErrorCode::kUnavailable,
+                  fmt::format("cannot listen on {}:{}: {}", o.host, port, ec.message()));
+    }
+    port = w->acceptor->local_endpoint().port();
+    impl_->workers.push_back(std::move(w));
+  }
+  impl_->port = port;
+  impl_->running = n;
+  for (auto& w : impl_->workers) {
+    asio::co_spawn(w->ioc, accept_loop(*w, o.limits), asio::detached);
+    w->thread = std::thread([this, wp = w.get()] {
+      wp->ioc.run();
+      std::lock_guard lock(impl_->mu);
+      --impl_->running;
+      impl_->stopped_cv.notify_all();
+    });
+  }
+  return port;
+}
+
+void Server::drain() {
+  if (impl_->draining.exchange(true)) return;
+  for (auto& w : impl_->workers) {
+    asio::post(w->ioc, [wp = w.get()] {
+      wp->draining = true;
+      beast::error_code ec;
+      wp->acceptor->close(ec);
+      for (Session* s : wp->sessions) s->close_if_idle();
+    });
+  }
+  impl_->watchdog = std::thread([this] {
+    std::unique_lock lock(impl_->mu);
+    if (!impl_->stopped_cv.wait_for(lock, impl_->options.limits.drain_timeout,
+                                    [this] { return impl_->running == 0; })) {
+      for (auto& w : impl_->workers) w->ioc.stop();
+    }
+  });
+}
+
+void Server::wait() {
+  for (auto& w : impl_->workers) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  if (impl_->watchdog.joinable()) impl_->watchdog.join();
+}
+
+uint16_t Server::port() const { return impl_->port; }
+int Server::workers() const { return static_cast<int>(impl_->workers.size()); }
+
+}  // namespace sy::http

@@ -1,0 +1,36 @@
+#include "http/wire.h"
+
+#include <fmt/format.h>
+
+namespace sy::http {
+
+void append_head(std::string& out, int status, std::string_view content_type,
+                 std::span<const Header> headers, bool close) {
+  fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", status, reason_phrase(status));
+  if (!content_type.empty()) {
+    out += "content-type: ";
+    out += content_type;
+    out += "\r\n";
+  }
+  for (const Header& h : headers) {
+    out += h.name;
+    out += ": ";
+    out += h.value;
+    out += "\r\n";
+  }
+  out += close ? "connection: close\r\n" : "connection: keep-alive\r\n";
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace sy::http

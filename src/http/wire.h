@@ -1,0 +1,20 @@
+#pragma once
+// Byte-level helpers shared by the server and the client: response heads, header scans.
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "http/message.h"
+
+namespace sy::http {
+
+// Appends "HTTP/1.1 <status> <reason>\r\n", content-type, `headers` and a connection header
+// (keep-alive or close). The caller adds the framing header and the blank line.
+void append_head(std::string& out, int status, std::string_view content_type,
+                 std::span<const Header> headers, bool close);
+
+// ASCII case-insensitive equality, for header names.
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace sy::http
