@@ -80,6 +80,8 @@ class Response {
   virtual Task<bool> write(std::string_view data) = 0;
   virtual Task<bool> end_stream() = 0;
   virtual bool started() const = 0;
+  // Drops the connection at once with a TCP reset (a fault the mock upstream injects).
+  virtual void abort() = 0;
 
  protected:
   Response() = default;

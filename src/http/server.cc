@@ -152,6 +152,12 @@ class Session final : public Request, public Response {
     co_return co_await write_all(std::array<asio::const_buffer, 1>{asio::buffer("0\r\n\r\n", 5)});
   }
   bool started() const override { return started_; }
+  void abort() override {
+    write_failed_ = true;
+    beast::error_code ec;
+    stream_.socket().set_option(asio::socket_base::linger(true, 0), ec);
+    stream_.socket().close(ec);
+  }
 
  private:
   const bhttp::request<bhttp::string_body>& msg() const { return parser_->get(); }

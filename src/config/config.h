@@ -1,0 +1,66 @@
+#pragma once
+// Switchyard's configuration: switchyard.yaml, environment overrides, embedded defaults.
+//
+//   auto cfg = config::load({.path = "switchyard.yaml"}, config::process_env());
+//   if (!cfg) die(cfg.error().message);   // "switchyard.yaml: providers[0]: unknown key 'kin' ..."
+//
+// With no file every setting has a default: listen on 127.0.0.1:8080, one worker per core,
+// SQLite at ./switchyard.db, and the built-in `demo` provider (the mock upstream, in-process).
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "http/client.h"
+#include "http/server.h"
+
+namespace sy::config {
+
+struct ModelConfig {
+  std::string id;                  // the provider's own name for it: "gpt-4o-mini"
+  double input_per_mtok = 0;       // USD per million input tokens
+  double output_per_mtok = 0;      // USD per million output tokens
+};
+
+struct ProviderConfig {
+  std::string name;                // "openai"; models are addressed as "<name>/<model>"
+  std::string kind = "openai";     // the wire protocol
+  std::string base_url;
+  std::string api_key;             // never logged
+  std::vector<ModelConfig> models;
+  bool any_model = false;          // models: "*" — accept any "<name>/<model>"
+};
+
+struct Config {
+  std::string source = "built-in defaults";  // where the settings came from
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  int workers = 0;  // 0: one per core
+  std::string database = "switchyard.db";
+  bool demo = true;  // the built-in demo provider
+  http::ServerLimits limits;
+  http::ClientOptions upstream;
+  std::vector<ProviderConfig> providers;
+  std::vector<std::string> notes;  // what a person starting the server should know
+};
+
+struct LoadOptions {
+  std::optional<std::string> path;  // --config; else $SWITCHYARD_CONFIG; else ./switchyard.yaml
+};
+
+// Looks up an environment variable; returns nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_env();
+
+Result<Config> load(const LoadOptions& options, const EnvLookup& env);
+// Parses YAML text (for tests and --config); `name` appears in error messages.
+Result<Config> parse(const std::string& yaml_text, const std::string& name, const EnvLookup& env);
+
+// The models of the built-in demo provider, with their simulated prices.
+const std::vector<ModelConfig>& demo_models();
+
+}  // namespace sy::config

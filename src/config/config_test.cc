@@ -1,0 +1,87 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace sy::config {
+namespace {
+
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(Config, DefaultsWithoutFile) {
+  auto c = parse("", "built-in defaults", env_of({}));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->host, "127.0.0.1");
+  EXPECT_EQ(c->port, 8080);
+  EXPECT_TRUE(c->demo);
+  EXPECT_EQ(c->database, "switchyard.db");
+  EXPECT_TRUE(c->providers.empty());
+  EXPECT_EQ(c->limits.header_bytes, 16u * 1024);
+  EXPECT_EQ(c->limits.body_bytes, 32u * 1024 * 1024);
+}
+
+TEST(Config, FullFileWithEnvExpansion) {
+  auto c = parse(R"(
+listen: 0.0.0.0:9090
+workers: 3
+limits: {body_bytes: 2048, read_timeout_ms: 500}
+providers:
+  - name: local
+    kind: openai
+    base_url: http://127.0.0.1:${MOCK_PORT:-9000}/v1
+    api_key: ${LOCAL_KEY}
+    models: [a, {id: b, input_per_mtok: 1.5, output_per_mtok: 2}]
+)", "test.yaml", env_of({{"LOCAL_KEY", "sk-1"}, {"MOCK_PORT", "9100"}}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->host, "0.0.0.0");
+  EXPECT_EQ(c->port, 9090);
+  EXPECT_EQ(c->workers, 3);
+  EXPECT_EQ(c->limits.body_bytes, 2048u);
+  ASSERT_EQ(c->providers.size(), 1u);
+  EXPECT_EQ(c->providers[0].base_url, "http://127.0.0.1:9100/v1");
+  EXPECT_EQ(c->providers[0].api_key, "sk-1");
+  ASSERT_EQ(c->providers[0].models.size(), 2u);
+  EXPECT_DOUBLE_EQ(c->providers[0].models[1].input_per_mtok, 1.5);
+}
+
+TEST(Config, UnsetKeyTurnsProviderOff) {
+  auto c = parse("providers: [{name: openai, base_url: 'https://api.openai.com/v1', api_key: '${OPENAI_API_KEY}', models: '*'}]",
+                 "t.yaml", env_of({}));
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->providers.empty());
+  ASSERT_EQ(c->notes.size(), 1u);
+  EXPECT_NE(c->notes[0].find("OPENAI_API_KEY"), std::string::npos);
+}
+
+TEST(Config, OpenAiKeyInEnvironmentTurnsProviderOn) {
+  auto c = parse("", "built-in defaults", env_of({{"OPENAI_API_KEY", "sk-x"}, {"SWITCHYARD_LISTEN", "127.0.0.1:0"}}));
+  ASSERT_TRUE(c);
+  ASSERT_EQ(c->providers.size(), 1u);
+  EXPECT_EQ(c->providers[0].name, "openai");
+  EXPECT_TRUE(c->providers[0].any_model);
+  EXPECT_EQ(c->port, 0);
+}
+
+TEST(Config, ErrorsNameTheProblem) {
+  auto typo = parse("lisen: 1", "t.yaml", env_of({}));
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().message.find("unknown key 'lisen'"), std::string::npos);
+  auto kind = parse("providers: [{name: x, kind: soap, base_url: 'http://a', models: '*'}]", "t.yaml", env_of({}));
+  ASSERT_FALSE(kind);
+  EXPECT_NE(kind.error().message.find("providers[0]"), std::string::npos);
+  auto yaml = parse("listen: [", "t.yaml", env_of({}));
+  ASSERT_FALSE(yaml);
+  EXPECT_NE(yaml.error().message.find("t.yaml: line"), std::string::npos);
+  auto port = parse("listen: 'x:99999'", "t.yaml", env_of({}));
+  ASSERT_FALSE(port);
+}
+
+}  // namespace
+}  // namespace sy::config

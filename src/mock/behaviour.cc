@@ -1,0 +1,102 @@
+#include "mock/behaviour.h"
+
+#include <charconv>
+#include <string>
+
+namespace sy::mock {
+namespace {
+
+std::optional<long> number(std::string_view s, std::string_view suffix = {}) {
+  if (!suffix.empty()) {
+    if (!s.ends_with(suffix)) return std::nullopt;
+    s.remove_suffix(suffix.size());
+  }
+  long v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+void apply(Behaviour& b, std::string_view key, std::string_view value) {
+  using std::chrono::milliseconds;
+  if (key == "ttft") {
+    if (auto v = number(value, "ms")) b.ttft = milliseconds(*v);
+    else if (auto w = number(value)) b.ttft = milliseconds(*w);
+  } else if (key == "tps") {
+    if (auto v = number(value); v && *v > 0) b.gap = std::chrono::microseconds(1'000'000 / *v);
+  } else if (key == "gap") {
+    if (auto v = number(value, "ms")) b.gap = milliseconds(*v);
+    else if (auto w = number(value)) b.gap = milliseconds(*w);
+  } else if (key == "len") {
+    if (auto v = number(value)) b.length = static_cast<int>(*v);
+  } else if (key == "status") {
+    if (auto v = number(value); v && *v >= 100 && *v < 600) b.status = static_cast<int>(*v);
+  } else if (key == "retry-after") {
+    if (auto v = number(value, "s")) b.retry_after_s = static_cast<int>(*v);
+    else if (auto w = number(value)) b.retry_after_s = static_cast<int>(*w);
+  } else if (key == "reset-after") {
+    if (auto v = number(value)) b.reset_after = static_cast<int>(*v);
+  } else if (key == "seed") {
+    if (auto v = number(value)) b.seed = static_cast<uint64_t>(*v);
+  } else if (key == "hang") {
+    b.hang = value.empty() || value == "1" || value == "true";
+  }
+}
+
+void apply_segment(Behaviour& b, std::string_view seg) {
+  if (seg == "fast") {
+    b.ttft = std::chrono::milliseconds(80);
+    b.gap = std::chrono::milliseconds(5);
+    b.length = 40;
+    return;
+  }
+  if (seg == "smart") {
+    b.ttft = std::chrono::milliseconds(450);
+    b.gap = std::chrono::milliseconds(25);
+    b.length = 60;
+    return;
+  }
+  if (seg == "cheap") {
+    b.ttft = std::chrono::milliseconds(200);
+    b.gap = std::chrono::milliseconds(12);
+    b.length = 30;
+    return;
+  }
+  if (seg == "hang") {
+    b.hang = true;
+    return;
+  }
+  // Keys may contain '-' (retry-after, reset-after): the value starts at the last '-'
+  // that is followed by a digit.
+  for (size_t i = seg.size(); i-- > 0;) {
+    if (seg[i] == '-' && i + 1 < seg.size() && seg[i + 1] >= '0' && seg[i + 1] <= '9') {
+      apply(b, seg.substr(0, i), seg.substr(i + 1));
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+Behaviour Behaviour::parse(std::string_view model, const http::Request* headers) {
+  Behaviour b;
+  while (!model.empty()) {
+    const size_t slash = model.find('/');
+    apply_segment(b, model.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    model.remove_prefix(slash + 1);
+  }
+  if (headers != nullptr) {
+    static constexpr std::string_view kKeys[] = {"ttft", "tps", "gap", "len", "status",
+                                                 "retry-after", "reset-after", "seed", "hang"};
+    for (std::string_view key : kKeys) {
+      std::string name = "x-mock-";
+      name += key;
+      const std::string_view v = headers->header(name);
+      if (!v.empty()) apply(b, key, v);
+    }
+  }
+  return b;
+}
+
+}  // namespace sy::mock

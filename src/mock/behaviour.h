@@ -1,0 +1,34 @@
+#pragma once
+// How the mock upstream should behave for one request, read from the model name or headers.
+//
+//   auto b = mock::Behaviour::parse("ttft-300ms/tps-50/len-200", headers);
+//   b.ttft == 300ms, b.tokens_per_second == 50, b.length == 200
+//
+// Model-name segments (any order, '/'-separated): ttft-<N>ms, tps-<N>, gap-<N>ms (fixed pace,
+// overrides tps), len-<N> (completion tokens), status-<code>, retry-after-<N>s (with a 429),
+// reset-after-<N> (tokens, then a TCP reset), hang (never answer), seed-<N>. Presets `fast`,
+// `smart`, `cheap` are the demo models. Headers x-mock-<segment-name> override the model name.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "http/message.h"
+
+namespace sy::mock {
+
+struct Behaviour {
+  std::chrono::milliseconds ttft{0};
+  std::chrono::microseconds gap{0};  // between content deltas
+  int length = 16;                   // completion tokens
+  int status = 200;
+  int retry_after_s = 1;
+  int reset_after = -1;  // tokens; -1: never
+  bool hang = false;
+  std::optional<uint64_t> seed;
+
+  static Behaviour parse(std::string_view model, const http::Request* headers = nullptr);
+};
+
+}  // namespace sy::mock

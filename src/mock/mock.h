@@ -1,0 +1,50 @@
+#pragma once
+// The mock upstream: a model provider's wire protocol with injectable latency and faults.
+//
+//   mock::MockUpstream mock({.port = 0});
+//   auto port = mock.start();                 // serves OpenAI chat completions on loopback
+//   // POST {base_url}/chat/completions {"model":"ttft-300ms/tps-50/len-200", ...}
+//
+// It is the upstream of every test and benchmark, and of the built-in `demo` provider, so the
+// gateway's real code paths (sockets, pools, SSE relay) run without any network.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "http/server.h"
+
+namespace sy::mock {
+
+struct MockOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  int workers = 1;
+  std::string api_key;  // when set, requests must carry "Authorization: Bearer <api_key>"
+};
+
+// The handler factory, to run the mock in any http::Server.
+http::HandlerFactory openai_handler_factory(const MockOptions& options);
+
+class MockUpstream {
+ public:
+  explicit MockUpstream(MockOptions options);
+  ~MockUpstream();
+  MockUpstream(const MockUpstream&) = delete;
+  MockUpstream& operator=(const MockUpstream&) = delete;
+
+  Result<uint16_t> start();
+  void stop();
+  // "http://127.0.0.1:<port>/v1", valid after start().
+  std::string base_url() const;
+
+ private:
+  MockOptions options_;
+  std::unique_ptr<http::Server> server_;
+};
+
+// The deterministic answer text for `seed`, as `tokens` tokens (each a word with its space).
+std::string mock_token(uint64_t seed, int index);
+
+}  // namespace sy::mock

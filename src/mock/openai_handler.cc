@@ -1,0 +1,290 @@
+// The OpenAI chat-completions wire protocol, as api.openai.com speaks it.
+#include <array>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <chrono>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "core/ids.h"
+#include "core/json_scan.h"
+#include "mock/behaviour.h"
+#include "mock/mock.h"
+
+namespace sy::mock {
+namespace {
+
+namespace asio = boost::asio;
+using http::Header;
+using http::Request;
+using http::Response;
+using http::Task;
+
+// A sleep that ends early when the client goes away.
+class Sleeper final : public http::CancelHook {
+ public:
+  explicit Sleeper(asio::any_io_executor ex) : timer_(std::move(ex)) {}
+  void cancel() override { timer_.cancel(); }
+  // False when cut short by a disconnect.
+  Task<bool> sleep(Request& req, std::chrono::microseconds d) {
+    if (d.count() <= 0) co_return !req.client_gone();
+    req.on_disconnect(this);
+    timer_.expires_after(d);
+    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    req.on_disconnect(nullptr);
+    co_return !req.client_gone();
+  }
+
+ private:
+  asio::steady_timer timer_;
+};
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  return h;
+}
+
+std::string error_json(std::string_view message, std::string_view type, std::string_view param,
+                       std::string_view code) {
+  std::string out = "{\"error\":{\"message\":";
+  json::append_quoted(out, message);
+  out += ",\"type\":";
+  json::append_quoted(out, type);
+  out += ",\"param\":";
+  if (param.empty()) out += "null";
+  else json::append_quoted(out, param);
+  out += ",\"code\":";
+  if (code.empty()) out += "null";
+  else json::append_quoted(out, code);
+  out += "}}";
+  return out;
+}
+
+class OpenAiHandler final : public http::Handler {
+ public:
+  explicit OpenAiHandler(MockOptions options) : options_(std::move(options)) {}
+
+  std::string error_body(const Error& e, std::string_view) const override {
+    return error_json(e.message, openai_error_type(e.code), e.param, {});
+  }
+
+  Task<void> handle(Request& req, Response& res) override {
+    std::string_view path = req.path();
+    if (path.starts_with("/v1/")) path.remove_prefix(3);
+    if (!options_.api_key.empty() && req.header("authorization") != "Bearer " + options_.api_key) {
+      co_await send_error(req, res, 401, "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.", "invalid_request_error", {}, "invalid_api_key");
+      co_return;
+    }
+    if (path == "/chat/completions" && req.method() == http::Method::kPost) {
+      co_await chat(req, res);
+    } else if (path == "/models" && req.method() == http::Method::kGet) {
+      co_await models(req, res);
+    } else {
+      co_await send_error(req, res, 404, fmt::format("Invalid URL ({} {})", req.method_name(), req.target()), "invalid_request_error", {}, {});
+    }
+  }
+
+ private:
+  Task<void> send_error(Request& req, Response& res, int status, std::string_view message,
+                        std::string_view type, std::string_view param, std::string_view code,
+                        int retry_after = -1) {
+    (void)req;
+    new_request_id(request_id_);
+    const std::string body = error_json(message, type, param, code);
+    const std::string retry = std::to_string(retry_after);
+    std::array<Header, 2> headers{Header{"x-request-id", std::string_view(request_id_, kRequestIdSize)},
+                                  Header{"retry-after", retry}};
+    co_await res.send(status, "application/json", body, std::span<const Header>(headers.data(), retry_after >= 0 ? 2 : 1));
+  }
+
+  Task<void> models(Request& req, Response& res) {
+    (void)req;
+    std::string body = R"({"object":"list","data":[)";
+    static constexpr std::string_view kIds[] = {"fast", "smart", "cheap", "gpt-4o-mini", "gpt-4o"};
+    for (size_t i = 0; i < std::size(kIds); ++i) {
+      if (i > 0) body += ',';
+      fmt::format_to(std::back_inserter(body), R"({{"id":"{}","object":"model","created":1715367049,"owned_by":"mock"}})", kIds[i]);
+    }
+    body += "]}";
+    co_await res.send(200, "application/json", body);
+  }
+
+  Task<void> chat(Request& req, Response& res) {
+    static constexpr std::array<std::string_view, 5> kKeys{"model", "messages", "stream", "stream_options", "seed"};
+    std::array<json::Field, 5> f;
+    const std::string& body = req.body();
+    if (auto r = json::scan_object(body, kKeys, f); !r) {
+      co_await send_error(req, res, 400, fmt::format("We could not parse the JSON body of your request. ({})", r.error().message), "invalid_request_error", {}, {});
+      co_return;
+    }
+    if (f[0].kind != json::Kind::kString) {
+      co_await send_error(req, res, 400, "you must provide a model parameter", "invalid_request_error", {}, {});
+      co_return;
+    }
+    if (f[1].kind != json::Kind::kArray) {
+      co_await send_error(req, res, 400, "Missing required parameter: 'messages'.", "invalid_request_error", "messages", "missing_required_parameter");
+      co_return;
+    }
+    const std::string model = json::unescape(f[0].raw);
+    Behaviour b = Behaviour::parse(model, &req);
+    if (!b.seed && f[4].kind == json::Kind::kNumber) b.seed = static_cast<uint64_t>(std::strtoull(std::string(f[4].raw).c_str(), nullptr, 10));
+    const uint64_t seed = b.seed.value_or(fnv1a(f[1].raw));
+    const bool stream = f[2].kind == json::Kind::kTrue;
+    bool include_usage = false;
+    if (f[3].kind == json::Kind::kObject) {
+      static constexpr std::array<std::string_view, 1> kUsage{"include_usage"};
+      std::array<json::Field, 1> u;
+      if (json::scan_object(f[3].raw, kUsage, u)) include_usage = u[0].kind == json::Kind::kTrue;
+    }
+    const int prompt_tokens = static_cast<int>(f[1].raw.size() / 4) + 1;
+
+    Sleeper sleeper(co_await asio::this_coro::executor);
+    if (b.hang) {
+      co_await sleeper.sleep(req, std::chrono::hours(1));
+      co_return;
+    }
+    if (!co_await sleeper.sleep(req, b.ttft)) co_return;
+    if (b.status != 200) {
+      co_await fault(req, res, b);
+      co_return;
+    }
+    new_request_id(request_id_);
+    const std::array<Header, 3> headers{Header{"x-request-id", std::string_view(request_id_, kRequestIdSize)},
+                                        Header{"openai-version", "2020-10-01"},
+                                        Header{"openai-processing-ms", std::to_string(b.ttft.count())}};
+    const auto created = static_cast<long>(std::time(nullptr));
+    char id[40];
+    const auto id_end = fmt::format_to(id, "chatcmpl-{}", std::string_view(request_id_ + 4, 22));
+    const std::string_view chat_id(id, static_cast<size_t>(id_end - id));
+
+    if (!stream) {
+      std::string text;
+      for (int i = 0; i < b.length; ++i) text += mock_token(seed, i);
+      if (!co_await sleeper.sleep(req, b.gap * b.length)) co_return;
+      std::string out;
+      out.reserve(text.size() + 700);
+      fmt::format_to(std::back_inserter(out), R"({{"id":"{}","object":"chat.completion","created":{},"model":)", chat_id, created);
+      json::append_quoted(out, model);
+      out += R"(,"choices":[{"index":0,"message":{"role":"assistant","content":)";
+      json::append_quoted(out, text);
+      out += R"(,"refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],)";
+      append_usage(out, prompt_tokens, b.length);
+      out += R"(,"service_tier":"default","system_fingerprint":"fp_mock"})";
+      co_await res.send(200, "application/json", out, headers);
+      co_return;
+    }
+
+    if (!co_await res.begin_stream(200, "text/event-stream; charset=utf-8", headers)) co_return;
+    std::string prefix;
+    fmt::format_to(std::back_inserter(prefix), R"(data: {{"id":"{}","object":"chat.completion.chunk","created":{},"model":)", chat_id, created);
+    json::append_quoted(prefix, model);
+    prefix += R"(,"service_tier":"default","system_fingerprint":"fp_mock","choices":[)";
+    const std::string_view usage_null = include_usage ? R"(,"usage":null)" : "";
+    std::string event;
+    auto chunk = [&](std::string_view delta_json, std::string_view finish) {
+      event.assign(prefix);
+      event += R"({"index":0,"delta":)";
+      event += delta_json;
+      event += R"(,"logprobs":null,"finish_reason":)";
+      event += finish;
+      event += "}]";
+      event += usage_null;
+      event += "}\n\n";
+    };
+    chunk(R"({"role":"assistant","content":"","refusal":null})", "null");
+    if (!co_await res.write(event)) co_return;
+    std::string delta;
+    for (int i = 0; i < b.length; ++i) {
+      if (i > 0 && !co_await sleeper.sleep(req, b.gap)) co_return;
+      if (i == b.reset_after) {
+        res.abort();
+        co_return;
+      }
+      delta.assign(R"({"content":)");
+      json::append_quoted(delta, mock_token(seed, i));
+      delta += '}';
+      chunk(delta, "null");
+      if (!co_await res.write(event)) co_return;
+    }
+    if (b.reset_after == b.length) {
+      res.abort();
+      co_return;
+    }
+    chunk("{}", "\"stop\"");
+    if (include_usage) {
+      event.pop_back();  // the usage chunk follows in the same write
+      event += "\n";
+      event += prefix;
+      event += "]";
+      event += ",";
+      std::string usage;
+      append_usage(usage, prompt_tokens, b.length);
+      event += usage;
+      event += "}\n\n";
+    }
+    event += "data: [DONE]\n\n";
+    if (!co_await res.write(event)) co_return;
+    co_await res.end_stream();
+  }
+
+  static void append_usage(std::string& out, int prompt, int completion) {
+    fmt::format_to(std::back_inserter(out),
+                   R"("usage":{{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{},)"
+                   R"("prompt_tokens_details":{{"cached_tokens":0,"audio_tokens":0}},)"
+                   R"("completion_tokens_details":{{"reasoning_tokens":0,"audio_tokens":0,)"
+                   R"("accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}})",
+                   prompt, completion, prompt + completion);
+  }
+
+  Task<void> fault(Request& req, Response& res, const Behaviour& b) {
+    switch (b.status) {
+      case 400: co_await send_error(req, res, 400, "Invalid request (injected by the mock).", "invalid_request_error", {}, {}); break;
+      case 401: co_await send_error(req, res, 401, "Incorrect API key provided.", "invalid_request_error", {}, "invalid_api_key"); break;
+      case 429: co_await send_error(req, res, 429, "Rate limit reached for requests. Please try again later.", "requests", {}, "rate_limit_exceeded", b.retry_after_s); break;
+      case 503: co_await send_error(req, res, 503, "The engine is currently overloaded, please try again later.", "server_error", {}, {}); break;
+      default: co_await send_error(req, res, b.status, "The server had an error while processing your request. Sorry about that!", "server_error", {}, {}); break;
+    }
+  }
+
+  MockOptions options_;
+  char request_id_[kRequestIdSize]{};
+};
+
+}  // namespace
+
+http::HandlerFactory openai_handler_factory(const MockOptions& options) {
+  return [options](int) { return std::make_unique<OpenAiHandler>(options); };
+}
+
+MockUpstream::MockUpstream(MockOptions options) : options_(std::move(options)) {}
+MockUpstream::~MockUpstream() { stop(); }
+
+Result<uint16_t> MockUpstream::start() {
+  http::ServerOptions so;
+  so.host = options_.host;
+  so.port = options_.port;
+  so.workers = options_.workers;
+  so.limits.drain_timeout = std::chrono::milliseconds(2000);
+  server_ = std::make_unique<http::Server>(so, openai_handler_factory(options_));
+  auto port = server_->start();
+  if (port) options_.port = *port;
+  return port;
+}
+
+void MockUpstream::stop() {
+  if (server_) {
+    server_->drain();
+    server_->wait();
+    server_.reset();
+  }
+}
+
+std::string MockUpstream::base_url() const {
+  return fmt::format("http://{}:{}/v1", options_.host, options_.port);
+}
+
+}  // namespace sy::mock
