@@ -93,10 +93,11 @@ class OpenAiHandler final : public http::Handler {
                         std::string_view type, std::string_view param, std::string_view code,
                         int retry_after = -1) {
     (void)req;
-    new_request_id(request_id_);
+    char request_id[kRequestIdSize];
+    new_request_id(request_id);
     const std::string body = error_json(message, type, param, code);
     const std::string retry = std::to_string(retry_after);
-    std::array<Header, 2> headers{Header{"x-request-id", std::string_view(request_id_, kRequestIdSize)},
+    std::array<Header, 2> headers{Header{"x-request-id", std::string_view(request_id, kRequestIdSize)},
                                   Header{"retry-after", retry}};
     co_await res.send(status, "application/json", body, std::span<const Header>(headers.data(), retry_after >= 0 ? 2 : 1));
   }
@@ -152,13 +153,14 @@ class OpenAiHandler final : public http::Handler {
       co_await fault(req, res, b);
       co_return;
     }
-    new_request_id(request_id_);
-    const std::array<Header, 3> headers{Header{"x-request-id", std::string_view(request_id_, kRequestIdSize)},
+    char request_id[kRequestIdSize];
+    new_request_id(request_id);
+    const std::array<Header, 3> headers{Header{"x-request-id", std::string_view(request_id, kRequestIdSize)},
                                         Header{"openai-version", "2020-10-01"},
                                         Header{"openai-processing-ms", std::to_string(b.ttft.count())}};
     const auto created = static_cast<long>(std::time(nullptr));
     char id[40];
-    const auto id_end = fmt::format_to(id, "chatcmpl-{}", std::string_view(request_id_ + 4, 22));
+    const auto id_end = fmt::format_to(id, "chatcmpl-{}", std::string_view(request_id + 4, 22));
     const std::string_view chat_id(id, static_cast<size_t>(id_end - id));
 
     if (!stream) {
@@ -251,7 +253,6 @@ class OpenAiHandler final : public http::Handler {
   }
 
   MockOptions options_;
-  char request_id_[kRequestIdSize]{};
 };
 
 }  // namespace

@@ -1,0 +1,105 @@
+#include <array>
+
+#include <fmt/format.h>
+
+#include "api/api.h"
+#include "api/openai_dialect.h"
+#include "core/ids.h"
+#include "core/json_scan.h"
+#include "gateway/gateway.h"
+
+namespace sy::api {
+namespace {
+
+using http::Header;
+using http::Method;
+using http::Task;
+
+class ApiHandler final : public http::Handler {
+ public:
+  ApiHandler(const gateway::SnapshotSource& source, const ServerState& state, http::ClientOptions o)
+      : state_(state), gateway_(source, o) {}
+
+  std::string error_body(const Error& error, std::string_view) const override {
+    return openai_.error_body(error);
+  }
+
+  Task<void> handle(http::Request& req, http::Response& res) override {
+    char id[kRequestIdSize];  // in the coroutine frame: requests on one worker interleave
+    new_request_id(id);
+    gateway::RequestContext ctx;
+    ctx.request_id = std::string_view(id, kRequestIdSize);
+    const std::string_view path = req.path();
+    const Method m = req.method();
+    if (path == "/v1/chat/completions" || path == "/chat/completions") {
+      if (m != Method::kPost) co_return co_await method_not_allowed(res, ctx, "POST");
+      auto r = co_await gateway_.chat_completions(req, res, openai_, ctx);
+      if (!r && !res.started()) co_await send_error(res, ctx, r.error());
+    } else if (path == "/v1/models" || path == "/models") {
+      if (m != Method::kGet) co_return co_await method_not_allowed(res, ctx, "GET");
+      co_await send_json(res, ctx, 200, gateway_.snapshot().models_json());
+    } else if (path.starts_with("/v1/models/")) {
+      if (m != Method::kGet) co_return co_await method_not_allowed(res, ctx, "GET");
+      co_await model(res, ctx, path.substr(11));
+    } else if (path == "/healthz") {
+      co_await send_json(res, ctx, 200, R"({"status":"ok"})");
+    } else if (path == "/readyz") {
+      const bool ready = state_.ready.load() && !state_.draining.load();
+      co_await send_json(res, ctx, ready ? 200 : 503, ready ? R"({"status":"ready"})" : R"({"status":"not ready"})");
+    } else {
+      co_await send_error(res, ctx, Error{ErrorCode::kNotFound, fmt::format("Unknown path '{} {}'. This gateway serves POST /v1/chat/completions, GET /v1/models, GET /healthz and GET /readyz.", req.method_name(), path), {}, 0});
+    }
+  }
+
+ private:
+  Task<void> model(http::Response& res, gateway::RequestContext& ctx, std::string_view id) {
+    const auto& snap = gateway_.snapshot();
+    const catalog::Model* m = snap.catalog().find(id);
+    if (m == nullptr) {
+      std::string a, b;
+      auto t = snap.resolve(id, a, b);
+      co_await send_error(res, ctx, t ? Error{ErrorCode::kModelNotFound, fmt::format("The model '{}' is accepted but not listed (its provider takes any model).", id), "model", 0} : t.error());
+      co_return;
+    }
+    ctx.model = m->id;
+    std::string body = R"({"id":)";
+    json::append_quoted(body, m->id);
+    body += R"(,"object":"model","created":0,"owned_by":)";
+    json::append_quoted(body, m->provider);
+    body += "}";
+    co_await send_json(res, ctx, 200, body);
+  }
+
+  Task<void> send_json(http::Response& res, const gateway::RequestContext& ctx, int status, std::string_view body, std::span<const Header> extra = {}) {
+    std::array<Header, 4> h{Header{"x-switchyard-request-id", ctx.request_id},
+                            Header{"x-switchyard-model", ctx.model.empty() ? std::string_view("none") : std::string_view(ctx.model)}};
+    size_t n = 2;
+    for (const auto& e : extra) {
+      if (n < h.size()) h[n++] = e;
+    }
+    co_await res.send(status, "application/json", body, std::span(h.data(), n));
+  }
+
+  Task<void> send_error(http::Response& res, const gateway::RequestContext& ctx, const Error& e) {
+    co_await send_json(res, ctx, http_status(e.code), openai_.error_body(e));
+  }
+
+  Task<void> method_not_allowed(http::Response& res, const gateway::RequestContext& ctx, std::string_view allow) {
+    const std::array<Header, 1> extra{Header{"allow", allow}};
+    co_await send_json(res, ctx, 405, openai_.error_body(Error{ErrorCode::kMethodNotAllowed, fmt::format("Method not allowed: this path accepts {} only.", allow), {}, 0}), extra);
+  }
+
+  const ServerState& state_;
+  gateway::Gateway gateway_;
+  OpenAiDialect openai_;
+};
+
+}  // namespace
+
+std::unique_ptr<http::Handler> make_handler(const gateway::SnapshotSource& source,
+                                            const ServerState& state,
+                                            http::ClientOptions client_options) {
+  return std::make_unique<ApiHandler>(source, state, client_options);
+}
+
+}  // namespace sy::api

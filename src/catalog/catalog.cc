@@ -1,0 +1,60 @@
+#include "catalog/catalog.h"
+
+#include <algorithm>
+
+#include "core/json_scan.h"
+
+namespace sy::catalog {
+namespace {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+void Catalog::add(Model model) {
+  if (model.upstream_quoted.empty()) json::append_quoted(model.upstream_quoted, model.upstream_id);
+  models_.push_back(std::move(model));
+  // Views point into models_, so rebuild the indexes after the vector may have moved.
+  by_id_.clear();
+  by_bare_.clear();
+  for (size_t i = 0; i < models_.size(); ++i) {
+    by_id_[models_[i].id] = i;
+    auto [it, inserted] = by_bare_.try_emplace(models_[i].upstream_id, static_cast<long>(i));
+    if (!inserted) it->second = -1;
+  }
+}
+
+const Model* Catalog::find(std::string_view id) const {
+  if (auto it = by_id_.find(id); it != by_id_.end()) return &models_[it->second];
+  if (auto it = by_bare_.find(id); it != by_bare_.end() && it->second >= 0) {
+    return &models_[static_cast<size_t>(it->second)];
+  }
+  return nullptr;
+}
+
+std::vector<std::string_view> Catalog::suggest(std::string_view id) const {
+  std::vector<std::pair<size_t, std::string_view>> scored;
+  for (const auto& m : models_) {
+    const size_t d = std::min(edit_distance(id, m.id), edit_distance(id, m.upstream_id));
+    if (d <= std::max<size_t>(2, id.size() / 3)) scored.emplace_back(d, m.id);
+  }
+  std::sort(scored.begin(), scored.end());
+  std::vector<std::string_view> out;
+  for (size_t i = 0; i < scored.size() && i < 3; ++i) out.push_back(scored[i].second);
+  return out;
+}
+
+}  // namespace sy::catalog

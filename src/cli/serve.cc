@@ -1,0 +1,125 @@
+#include "cli/serve.h"
+
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "api/api.h"
+#include "config/config.h"
+#include "gateway/snapshot.h"
+#include "mock/mock.h"
+
+namespace sy::cli {
+namespace {
+
+// Blocks SIGINT and SIGTERM in every thread started after this, so that only wait_for_signal()
+// sees them.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int wait_for_signal(const sigset_t& set) {
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace
+
+int serve(const ServeFlags& flags) {
+  const sigset_t signals = block_stop_signals();
+  auto cfg = config::load({.path = flags.config}, config::process_env());
+  if (!cfg) {
+    std::fprintf(stderr, "switchyard: %s\n", cfg.error().message.c_str());
+    return 2;
+  }
+  config::Config& c = *cfg;
+  if (flags.listen) {
+    config::Config probe;
+    auto r = config::parse(fmt::format("listen: '{}'", *flags.listen), "--listen", [](const std::string&) { return std::optional<std::string>(); });
+    if (!r) {
+      std::fprintf(stderr, "switchyard: %s\n", r.error().message.c_str());
+      return 2;
+    }
+    c.host = r->host;
+    c.port = r->port;
+  }
+  if (flags.workers) c.workers = *flags.workers;
+
+  std::unique_ptr<mock::MockUpstream> demo;
+  std::string demo_url;
+  if (c.demo) {
+    demo = std::make_unique<mock::MockUpstream>(mock::MockOptions{});
+    if (auto p = demo->start(); !p) {
+      std::fprintf(stderr, "switchyard: cannot start the demo provider: %s\n", p.error().message.c_str());
+      return 1;
+    }
+    demo_url = demo->base_url();
+  }
+  auto snap = gateway::Snapshot::build(c, demo_url);
+  if (!snap) {
+    std::fprintf(stderr, "switchyard: %s\n", snap.error().message.c_str());
+    return 2;
+  }
+  gateway::SnapshotSource source(*snap);
+  api::ServerState state;
+  http::ServerOptions so{c.host, c.port, c.workers, c.limits};
+  http::Server server(so, [&](int) { return api::make_handler(source, state, c.upstream); });
+  auto port = server.start();
+  if (!port) {
+    std::fprintf(stderr, "switchyard: %s\n", port.error().message.c_str());
+    return 1;
+  }
+  state.ready = true;
+  std::string providers;
+  for (const auto& p : (*snap)->providers()) providers += fmt::format("{}{}", providers.empty() ? "" : ", ", p->name());
+  for (const auto& note : c.notes) std::printf("note: %s\n", note.c_str());
+  std::printf("switchyard %s listening on http://%s:%u (%d workers; config: %s; providers: %s)\n",
+              SY_VERSION, c.host.c_str(), *port, server.workers(), c.source.c_str(),
+              providers.empty() ? "none" : providers.c_str());
+  if (c.demo) {
+    std::printf("try: curl -s http://%s:%u/v1/chat/completions -H 'content-type: application/json' "
+                "-d '{\"model\":\"demo/fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'\n",
+                c.host.c_str(), *port);
+  }
+  std::fflush(stdout);
+
+  const int sig = wait_for_signal(signals);
+  std::printf("switchyard: %s received, draining (up to %lld ms)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+              static_cast<long long>(c.limits.drain_timeout.count()));
+  std::fflush(stdout);
+  state.draining = true;
+  server.drain();
+  server.wait();
+  if (demo) demo->stop();
+  std::printf("switchyard: stopped\n");
+  return 0;
+}
+
+int mock_upstream(const MockFlags& flags) {
+  const sigset_t signals = block_stop_signals();
+  mock::MockOptions o{flags.host, static_cast<uint16_t>(flags.port), flags.workers, flags.api_key};
+  mock::MockUpstream m(o);
+  auto port = m.start();
+  if (!port) {
+    std::fprintf(stderr, "switchyard mock-upstream: %s\n", port.error().message.c_str());
+    return 1;
+  }
+  std::printf("mock upstream listening on http://%s:%u (%d workers; OpenAI base URL %s)\n",
+              flags.host.c_str(), *port, flags.workers, m.base_url().c_str());
+  std::fflush(stdout);
+  wait_for_signal(signals);
+  m.stop();
+  return 0;
+}
+
+}  // namespace sy::cli

@@ -1,0 +1,53 @@
+#pragma once
+// The per-worker request executor: resolve the model, send upstream, relay the answer.
+//
+//   Gateway gw(source, client_options);                     // one per worker thread
+//   auto r = co_await gw.chat_completions(req, res, dialect, ctx);
+//   if (!r && !res.started()) render(r.error());            // errors before the first byte
+//
+// Same-dialect requests are never re-serialized: the `model` value is spliced by byte range
+// and the rest of the body goes upstream untouched, in one gather write.
+
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "gateway/dialect.h"
+#include "gateway/snapshot.h"
+#include "http/client.h"
+#include "http/message.h"
+
+namespace sy::gateway {
+
+// What the api layer knows about a request, and what the gateway learns while serving it.
+struct RequestContext {
+  std::string_view request_id;
+  std::string model;      // the model that served (or was asked for), for x-switchyard-model
+  std::string provider;
+  int upstream_status = 0;
+};
+
+class Gateway {
+ public:
+  Gateway(const SnapshotSource& source, http::ClientOptions options);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // POST /v1/chat/completions in the OpenAI dialect. Writes the response itself; returns an
+  // error only when nothing has been written yet (the caller renders it).
+  http::Task<Result<bool>> chat_completions(http::Request& req, http::Response& res,
+                                            const ClientDialect& dialect, RequestContext& ctx);
+  const Snapshot& snapshot() { return *snapshots_.get(); }
+  http::Client& client() { return client_; }
+
+ private:
+  http::Task<Result<bool>> relay_stream(http::Request& req, http::Response& res,
+                                        http::Exchange& upstream, std::span<const http::Header> headers,
+                                        const ClientDialect& dialect);
+
+  SnapshotCache snapshots_;
+  http::Client client_;
+};
+
+}  // namespace sy::gateway
