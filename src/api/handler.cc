@@ -32,14 +32,23 @@ class ApiHandler final : public http::Handler {
     const std::string_view path = req.path();
     const Method m = req.method();
     if (path == "/v1/chat/completions" || path == "/chat/completions") {
-      if (m != Method::kPost) co_return co_await method_not_allowed(res, ctx, "POST");
+      if (m != Method::kPost) {
+        co_await method_not_allowed(res, ctx, "POST");
+        co_return;
+      }
       auto r = co_await gateway_.chat_completions(req, res, openai_, ctx);
-      if (!r && !res.started()) co_await send_error(res, ctx, r.error());
+      if (!r && !res.started()) co_await send_error(res, ctx, std::move(r.error()));
     } else if (path == "/v1/models" || path == "/models") {
-      if (m != Method::kGet) co_return co_await method_not_allowed(res, ctx, "GET");
+      if (m != Method::kGet) {
+        co_await method_not_allowed(res, ctx, "GET");
+        co_return;
+      }
       co_await send_json(res, ctx, 200, gateway_.snapshot().models_json());
     } else if (path.starts_with("/v1/models/")) {
-      if (m != Method::kGet) co_return co_await method_not_allowed(res, ctx, "GET");
+      if (m != Method::kGet) {
+        co_await method_not_allowed(res, ctx, "GET");
+        co_return;
+      }
       co_await model(res, ctx, path.substr(11));
     } else if (path == "/healthz") {
       co_await send_json(res, ctx, 200, R"({"status":"ok"})");
@@ -47,7 +56,8 @@ class ApiHandler final : public http::Handler {
       const bool ready = state_.ready.load() && !state_.draining.load();
       co_await send_json(res, ctx, ready ? 200 : 503, ready ? R"({"status":"ready"})" : R"({"status":"not ready"})");
     } else {
-      co_await send_error(res, ctx, Error{ErrorCode::kNotFound, fmt::format("Unknown path '{} {}'. This gateway serves POST /v1/chat/completions, GET /v1/models, GET /healthz and GET /readyz.", req.method_name(), path), {}, 0});
+      Error e{ErrorCode::kNotFound, fmt::format("Unknown path '{} {}'. This gateway serves POST /v1/chat/completions, GET /v1/models, GET /healthz and GET /readyz.", req.method_name(), path), {}, 0};
+      co_await send_error(res, ctx, std::move(e));
     }
   }
 
@@ -58,7 +68,8 @@ class ApiHandler final : public http::Handler {
     if (m == nullptr) {
       std::string a, b;
       auto t = snap.resolve(id, a, b);
-      co_await send_error(res, ctx, t ? Error{ErrorCode::kModelNotFound, fmt::format("The model '{}' is accepted but not listed (its provider takes any model).", id), "model", 0} : t.error());
+      Error e = t ? Error{ErrorCode::kModelNotFound, fmt::format("The model '{}' is accepted but not listed (its provider takes any model).", id), "model", 0} : t.error();
+      co_await send_error(res, ctx, std::move(e));
       co_return;
     }
     ctx.model = m->id;
@@ -80,13 +91,16 @@ class ApiHandler final : public http::Handler {
     co_await res.send(status, "application/json", body, std::span(h.data(), n));
   }
 
-  Task<void> send_error(http::Response& res, const gateway::RequestContext& ctx, const Error& e) {
-    co_await send_json(res, ctx, http_status(e.code), openai_.error_body(e));
+  Task<void> send_error(http::Response& res, const gateway::RequestContext& ctx, Error e) {
+    const std::string body = openai_.error_body(e);
+    co_await send_json(res, ctx, http_status(e.code), body);
   }
 
   Task<void> method_not_allowed(http::Response& res, const gateway::RequestContext& ctx, std::string_view allow) {
     const std::array<Header, 1> extra{Header{"allow", allow}};
-    co_await send_json(res, ctx, 405, openai_.error_body(Error{ErrorCode::kMethodNotAllowed, fmt::format("Method not allowed: this path accepts {} only.", allow), {}, 0}), extra);
+    const Error e{ErrorCode::kMethodNotAllowed, fmt::format("Method not allowed: this path accepts {} only.", allow), {}, 0};
+    const std::string body = openai_.error_body(e);
+    co_await send_json(res, ctx, 405, body, extra);
   }
 
   const ServerState& state_;

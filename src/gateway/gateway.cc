@@ -134,7 +134,8 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
       Error e = piece.error();
       e.code = ErrorCode::kUpstreamUnreachable;
       e.message = fmt::format("the provider's stream broke off: {}", e.message);
-      co_await res.write(dialect.stream_error_event(e));
+      const std::string event = dialect.stream_error_event(e);
+      co_await res.write(event);
       co_await res.end_stream();
       co_return true;
     }
@@ -145,7 +146,8 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
       if (ev.data == "[DONE]") done = true;
     });
     if (!fed) {
-      co_await res.write(dialect.stream_error_event(fed.error()));
+      const std::string event = dialect.stream_error_event(fed.error());
+      co_await res.write(event);
       co_await res.end_stream();
       co_return true;
     }
@@ -154,7 +156,8 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
   }
   if (!done) {
     Error e{ErrorCode::kUpstreamError, "the provider ended the stream without [DONE]", {}, 0};
-    co_await res.write(dialect.stream_error_event(e));
+    const std::string event = dialect.stream_error_event(e);
+      co_await res.write(event);
   }
   co_await res.end_stream();
   co_return true;

@@ -213,7 +213,8 @@ class PooledExchange final : public Exchange {
   Task<Result<bool>> connect() {
     auto ex = co_await asio::this_coro::executor;
     tcp::resolver resolver(ex);
-    auto [rec, endpoints] = co_await resolver.async_resolve(url_.host, std::to_string(url_.port), kTuple);
+    const std::string port = std::to_string(url_.port);
+    auto [rec, endpoints] = co_await resolver.async_resolve(url_.host, port, kTuple);
     if (rec) co_return tl::unexpected(io_error(ErrorCode::kUpstreamUnreachable, "cannot resolve", url_, rec));
     auto c = std::make_unique<Connection>(Connection{PlainStream(ex), {}, {}});
     if (url_.tls) c->stream.emplace<TlsStream>(beast::tcp_stream(ex), pool_.tls);

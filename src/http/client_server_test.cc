@@ -18,7 +18,10 @@ class TestHandler final : public Handler {
   Task<void> handle(Request& req, Response& res) override {
     if (req.path() == "/stream") {
       co_await res.begin_stream(200, "text/event-stream");
-      for (int i = 0; i < 3; ++i) co_await res.write("data: " + std::to_string(i) + "\n\n");
+      for (int i = 0; i < 3; ++i) {
+        const std::string event = "data: " + std::to_string(i) + "\n\n";
+        co_await res.write(event);
+      }
       co_await res.end_stream();
       co_return;
     }

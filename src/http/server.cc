@@ -238,33 +238,30 @@ class Session final : public Request, public Response {
       started_ = streaming_ = write_failed_ = false;
       co_await worker_.handler->handle(*this, *this);
       disarm_watch();
-      if (!started_) co_await send_error(ErrorCode::kInternal, "the handler sent no response");
+      if (!started_) {
+        std::string message = "the handler sent no response";
+        co_await send_error(ErrorCode::kInternal, std::move(message));
+      }
       if (streaming_ || write_failed_ || watch_->gone || !keep_going()) co_return;
     }
   }
 
   Task<void> answer_read_error(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
-      co_await send_error(ErrorCode::kPayloadTooLarge,
-                          fmt::format("request body is larger than the limit of {} bytes "
-                                      "(limits.body_bytes); send a smaller request",
-                                      limits_.body_bytes));
+      std::string message = fmt::format("request body is larger than the limit of {} bytes (limits.body_bytes); send a smaller request", limits_.body_bytes);
+      co_await send_error(ErrorCode::kPayloadTooLarge, std::move(message));
     } else if (ec == bhttp::error::header_limit) {
-      co_await send_error(ErrorCode::kHeaderTooLarge,
-                          fmt::format("request line and headers exceed the limit of {} bytes "
-                                      "(limits.header_bytes)",
-                                      limits_.header_bytes));
+      std::string message = fmt::format("request line and headers exceed the limit of {} bytes (limits.header_bytes)", limits_.header_bytes);
+      co_await send_error(ErrorCode::kHeaderTooLarge, std::move(message));
     } else if (ec == beast::error::timeout) {
       if (parser_->is_header_done() || buffer_.size() > 0) {
-        co_await send_error(ErrorCode::kRequestTimeout,
-                            fmt::format("the request was not received within {} ms "
-                                        "(limits.read_timeout_ms)",
-                                        limits_.read_timeout.count()));
+        std::string message = fmt::format("the request was not received within {} ms (limits.read_timeout_ms)", limits_.read_timeout.count());
+        co_await send_error(ErrorCode::kRequestTimeout, std::move(message));
       }
     } else if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
                ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-      co_await send_error(ErrorCode::kInvalidRequest,
-                          fmt::format("malformed HTTP request: {}", ec.message()));
+      std::string message = fmt::format("malformed HTTP request: {}", ec.message());
+      co_await send_error(ErrorCode::kInvalidRequest, std::move(message));
     }
     // Otherwise the connection closed or failed: nobody to answer.
   }

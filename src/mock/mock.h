@@ -8,6 +8,7 @@
 // It is the upstream of every test and benchmark, and of the built-in `demo` provider, so the
 // gateway's real code paths (sockets, pools, SSE relay) run without any network.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,11 +18,19 @@
 
 namespace sy::mock {
 
+// Counters shared by the mock's workers, served at GET /mock/stats so tests can see what the
+// upstream saw (for example that a cancelled request really ended).
+struct MockStats {
+  std::atomic<long> requests{0};  // chat completions received
+  std::atomic<long> active{0};    // chat completions in progress
+};
+
 struct MockOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   int workers = 1;
   std::string api_key;  // when set, requests must carry "Authorization: Bearer <api_key>"
+  std::shared_ptr<MockStats> stats = std::make_shared<MockStats>();
 };
 
 // The handler factory, to run the mock in any http::Server.

@@ -80,11 +80,19 @@ class OpenAiHandler final : public http::Handler {
       co_return;
     }
     if (path == "/chat/completions" && req.method() == http::Method::kPost) {
+      auto& st = *options_.stats;
+      st.requests.fetch_add(1);
+      st.active.fetch_add(1);
       co_await chat(req, res);
+      st.active.fetch_sub(1);
+    } else if (req.path() == "/mock/stats") {
+      const std::string body = fmt::format(R"({{"requests":{},"active":{}}})", options_.stats->requests.load(), options_.stats->active.load());
+      co_await res.send(200, "application/json", body);
     } else if (path == "/models" && req.method() == http::Method::kGet) {
       co_await models(req, res);
     } else {
-      co_await send_error(req, res, 404, fmt::format("Invalid URL ({} {})", req.method_name(), req.target()), "invalid_request_error", {}, {});
+      const std::string message = fmt::format("Invalid URL ({} {})", req.method_name(), req.target());
+      co_await send_error(req, res, 404, message, "invalid_request_error", {}, {});
     }
   }
 
@@ -119,7 +127,8 @@ class OpenAiHandler final : public http::Handler {
     std::array<json::Field, 5> f;
     const std::string& body = req.body();
     if (auto r = json::scan_object(body, kKeys, f); !r) {
-      co_await send_error(req, res, 400, fmt::format("We could not parse the JSON body of your request. ({})", r.error().message), "invalid_request_error", {}, {});
+      const std::string message = fmt::format("We could not parse the JSON body of your request. ({})", r.error().message);
+      co_await send_error(req, res, 400, message, "invalid_request_error", {}, {});
       co_return;
     }
     if (f[0].kind != json::Kind::kString) {
@@ -155,9 +164,10 @@ class OpenAiHandler final : public http::Handler {
     }
     char request_id[kRequestIdSize];
     new_request_id(request_id);
+    const std::string processing_ms = std::to_string(b.ttft.count());
     const std::array<Header, 3> headers{Header{"x-request-id", std::string_view(request_id, kRequestIdSize)},
                                         Header{"openai-version", "2020-10-01"},
-                                        Header{"openai-processing-ms", std::to_string(b.ttft.count())}};
+                                        Header{"openai-processing-ms", processing_ms}};
     const auto created = static_cast<long>(std::time(nullptr));
     char id[40];
     const auto id_end = fmt::format_to(id, "chatcmpl-{}", std::string_view(request_id + 4, 22));

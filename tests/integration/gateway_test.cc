@@ -1,0 +1,347 @@
+// The gateway and the mock upstream as real processes on loopback ports, spoken to over HTTP.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <boost/asio.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "http/client.h"
+#include "process.h"
+
+namespace sy::testing {
+namespace {
+
+namespace asio = boost::asio;
+using http::Header;
+using http::Task;
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;
+};
+
+constexpr std::array<std::string_view, 8> kCaptured{
+    "x-switchyard-request-id", "x-switchyard-model", "x-switchyard-provider", "retry-after",
+    "content-type", "allow", "x-upstream-request-id", "connection"};
+
+template <class F>
+void run(F body) {
+  asio::io_context ioc;
+  std::promise<void> done;
+  asio::co_spawn(ioc, body(), [&](std::exception_ptr e) {
+    if (e) done.set_exception(e);
+    else done.set_value();
+  });
+  ioc.run();
+  done.get_future().get();
+}
+
+std::string chat_body(std::string_view model, bool stream, std::string_view extra = "") {
+  return std::string(R"({"model":")") + std::string(model) + R"(","messages":[{"role":"user","content":"Hello there"}])" +
+         (stream ? R"(,"stream":true)" : "") + std::string(extra) + "}";
+}
+
+class Gateway : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    mock_ = new Process({SY_BINARY, "mock-upstream", "--port", "0", "--api-key", "sk-test"});
+    mock_port_ = port_in(mock_->wait_for_line("listening on"));
+    ASSERT_GT(mock_port_, 0) << mock_->output();
+    config_ = std::filesystem::temp_directory_path() / ("switchyard-it-" + std::to_string(getpid()) + ".yaml");
+    std::ofstream(config_) << "demo: true\n"
+                              "limits: {body_bytes: 65536}\n"
+                              "providers:\n"
+                              "  - name: mock\n"
+                              "    kind: openai\n"
+                              "    base_url: http://127.0.0.1:" << mock_port_ << "/v1\n"
+                              "    api_key: sk-test\n"
+                              "    models: '*'\n"
+                              "  - name: down\n"
+                              "    base_url: http://127.0.0.1:1/v1\n"
+                              "    models: [gone]\n";
+    gateway_ = start_gateway();
+    port_ = port_in(gateway_->wait_for_line("listening on"));
+    ASSERT_GT(port_, 0) << gateway_->output();
+  }
+  static void TearDownTestSuite() {
+    delete gateway_;
+    delete mock_;
+    std::filesystem::remove(config_);
+  }
+  static Process* start_gateway() {
+    return new Process({SY_BINARY, "serve", "--config", config_.string(), "--listen", "127.0.0.1:0", "--workers", "2"});
+  }
+
+  static http::Url url(int port) { return *http::Url::parse("http://127.0.0.1:" + std::to_string(port)); }
+
+  static Reply call(std::string_view method, std::string_view target, std::string_view body = "",
+                    int port = 0, std::span<const Header> headers = {}) {
+    Reply reply;
+    http::Client client;
+    run([&]() -> Task<void> {
+      auto ex = client.exchange(url(port == 0 ? port_ : port));
+      const std::array<std::string_view, 1> parts{body};
+      auto r = co_await ex->send({method, target, headers, parts});
+      if (!r) throw std::runtime_error(r.error().message);
+      reply.status = ex->status();
+      for (auto name : kCaptured) {
+        if (auto v = ex->header(name); !v.empty()) reply.headers[std::string(name)] = std::string(v);
+      }
+      auto text = co_await ex->read_body();
+      if (!text) throw std::runtime_error(text.error().message);
+      reply.body = *text;
+    });
+    return reply;
+  }
+
+  static Reply chat(std::string_view model, bool stream = false, std::string_view extra = "") {
+    return call("POST", "/v1/chat/completions", chat_body(model, stream, extra));
+  }
+
+  static long mock_active() {
+    const std::array<Header, 1> auth{Header{"authorization", "Bearer sk-test"}};
+    const Reply r = call("GET", "/mock/stats", "", mock_port_, auth);
+    const auto at = r.body.find("\"active\":");
+    return std::atol(r.body.c_str() + at + 9);
+  }
+
+  static inline Process* mock_ = nullptr;
+  static inline Process* gateway_ = nullptr;
+  static inline int mock_port_ = 0;
+  static inline int port_ = 0;
+  static inline std::filesystem::path config_;
+};
+
+TEST_F(Gateway, NonStreamingCompletionCarriesItsHeaders) {
+  const Reply r = chat("mock/len-5/seed-3");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("object":"chat.completion")"), std::string::npos);
+  EXPECT_NE(r.body.find(R"("finish_reason":"stop")"), std::string::npos);
+  EXPECT_NE(r.body.find(R"("completion_tokens":5)"), std::string::npos);
+  // The upstream saw the spliced model name, without the provider prefix.
+  EXPECT_NE(r.body.find(R"("model":"len-5/seed-3")"), std::string::npos);
+  EXPECT_EQ(r.headers.at("x-switchyard-model"), "mock/len-5/seed-3");
+  EXPECT_EQ(r.headers.at("x-switchyard-provider"), "mock");
+  EXPECT_EQ(r.headers.at("x-switchyard-request-id").rfind("req_", 0), 0u);
+  EXPECT_FALSE(r.headers.at("x-upstream-request-id").empty());
+}
+
+TEST_F(Gateway, SameSeedSameAnswer) {
+  EXPECT_EQ(chat("mock/len-8/seed-9").body.substr(100), chat("mock/len-8/seed-9").body.substr(100));
+}
+
+TEST_F(Gateway, DemoProviderAnswersWithoutKeys) {
+  const Reply r = chat("demo/fast");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers.at("x-switchyard-model"), "demo/fast");
+  const Reply models = call("GET", "/v1/models");
+  EXPECT_NE(models.body.find(R"("id":"demo/fast")"), std::string::npos);
+  EXPECT_NE(models.body.find(R"("id":"demo/smart")"), std::string::npos);
+  EXPECT_NE(models.body.find(R"("id":"demo/cheap")"), std::string::npos);
+}
+
+TEST_F(Gateway, StreamRelaysEveryChunkThenDone) {
+  const Reply r = chat("mock/len-6", true);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers.at("content-type").rfind("text/event-stream", 0), 0u);
+  size_t deltas = 0;
+  for (size_t at = 0; (at = r.body.find(R"("delta":{"content":)", at)) != std::string::npos; ++at) ++deltas;
+  EXPECT_EQ(deltas, 6u);
+  EXPECT_NE(r.body.find(R"("finish_reason":"stop")"), std::string::npos);
+  EXPECT_TRUE(r.body.ends_with("data: [DONE]\n\n"));
+  EXPECT_EQ(r.body.find(R"("usage":{)"), std::string::npos);  // not asked for
+}
+
+TEST_F(Gateway, StreamIncludesUsageWhenAsked) {
+  const Reply r = chat("mock/len-4", true, R"(,"stream_options":{"include_usage":true})");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(R"("choices":[],"usage":{"prompt_tokens")"), std::string::npos);
+  EXPECT_NE(r.body.find(R"("completion_tokens":4)"), std::string::npos);
+}
+
+TEST_F(Gateway, StreamArrivesAsItIsProduced) {
+  // 5 deltas 80 ms apart: the first must arrive long before the last is produced.
+  http::Client client;
+  run([&]() -> Task<void> {
+    auto ex = client.exchange(url(port_));
+    const std::string body = chat_body("mock/len-5/gap-80ms", true);
+    const std::array<std::string_view, 1> parts{body};
+    auto r = co_await ex->send({"POST", "/v1/chat/completions", {}, parts});
+    EXPECT_TRUE(r);
+    const auto start = std::chrono::steady_clock::now();
+    std::string seen;
+    while (seen.find(R"({"content":)") == std::string::npos) {
+      auto piece = co_await ex->read_some();
+      EXPECT_TRUE(piece && !piece->empty());
+      if (!piece || piece->empty()) co_return;
+      seen.append(*piece);
+    }
+    const auto first = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(first, std::chrono::milliseconds(250)) << "the first delta was held back";
+    auto rest = co_await ex->read_body();
+    EXPECT_TRUE(rest && rest->ends_with("data: [DONE]\n\n"));
+  });
+}
+
+TEST_F(Gateway, UnknownModelIs404WithSuggestion) {
+  const Reply r = chat("demo/fats");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find(R"("code":"model_not_found")"), std::string::npos);
+  EXPECT_NE(r.body.find("Did you mean 'demo/fast'"), std::string::npos);
+  EXPECT_NE(r.body.find(R"("param":"model")"), std::string::npos);
+  EXPECT_EQ(r.headers.at("x-switchyard-model"), "demo/fats");
+}
+
+TEST_F(Gateway, MalformedRequestsGetOpenAiErrors) {
+  const Reply bad_json = call("POST", "/v1/chat/completions", R"({"model": "demo/fast", )");
+  EXPECT_EQ(bad_json.status, 400);
+  EXPECT_NE(bad_json.body.find(R"({"error":{"message":"The request body is not valid JSON)"), std::string::npos);
+  EXPECT_NE(bad_json.body.find(R"("type":"invalid_request_error")"), std::string::npos);
+  EXPECT_FALSE(bad_json.headers.at("x-switchyard-request-id").empty());
+
+  const Reply no_model = call("POST", "/v1/chat/completions", R"({"messages":[]})");
+  EXPECT_EQ(no_model.status, 400);
+  EXPECT_NE(no_model.body.find(R"("param":"model")"), std::string::npos);
+
+  const Reply no_messages = call("POST", "/v1/chat/completions", R"({"model":"demo/fast"})");
+  EXPECT_EQ(no_messages.status, 400);
+  EXPECT_NE(no_messages.body.find(R"("param":"messages")"), std::string::npos);
+
+  const Reply wrong_method = call("GET", "/v1/chat/completions");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.headers.at("allow"), "POST");
+
+  const Reply wrong_path = call("GET", "/v1/nothing");
+  EXPECT_EQ(wrong_path.status, 404);
+  EXPECT_NE(wrong_path.body.find("Unknown path"), std::string::npos);
+}
+
+TEST_F(Gateway, OversizedBodyIs413AndServerKeepsServing) {
+  const std::string big = chat_body("demo/fast", false, R"(,"pad":")" + std::string(70000, 'x') + "\"");
+  const Reply r = call("POST", "/v1/chat/completions", big);
+  EXPECT_EQ(r.status, 413);
+  EXPECT_NE(r.body.find("limits.body_bytes"), std::string::npos);
+  EXPECT_NE(r.body.find(R"("code":"payload_too_large")"), std::string::npos);
+  EXPECT_EQ(chat("mock/len-2").status, 200);
+}
+
+TEST_F(Gateway, UpstreamErrorsPassThrough) {
+  const Reply r = chat("mock/status-429/retry-after-7s");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.headers.at("retry-after"), "7");
+  EXPECT_NE(r.body.find(R"("code":"rate_limit_exceeded")"), std::string::npos);
+  EXPECT_EQ(r.headers.at("x-switchyard-model"), "mock/status-429/retry-after-7s");
+  const Reply s = chat("mock/status-500");
+  EXPECT_EQ(s.status, 500);
+  EXPECT_NE(s.body.find(R"("type":"server_error")"), std::string::npos);
+}
+
+TEST_F(Gateway, UnreachableUpstreamIs502) {
+  const Reply r = chat("down/gone");
+  EXPECT_EQ(r.status, 502);
+  EXPECT_NE(r.body.find("provider 'down' failed"), std::string::npos);
+  EXPECT_NE(r.body.find(R"("code":"upstream_unreachable")"), std::string::npos);
+}
+
+TEST_F(Gateway, UpstreamResetMidStreamEndsWithErrorEvent) {
+  const Reply r = chat("mock/len-10/reset-after-3", true);
+  ASSERT_EQ(r.status, 200);
+  size_t deltas = 0;
+  for (size_t at = 0; (at = r.body.find(R"("delta":{"content":)", at)) != std::string::npos; ++at) ++deltas;
+  EXPECT_EQ(deltas, 3u);
+  EXPECT_NE(r.body.find(R"(data: {"error":{"message":"the provider's stream broke off)"), std::string::npos);
+  EXPECT_EQ(r.body.find("[DONE]"), std::string::npos);
+}
+
+TEST_F(Gateway, ClientDisconnectCancelsUpstream) {
+  http::Client client;
+  run([&]() -> Task<void> {
+    auto ex = client.exchange(url(port_));
+    const std::string body = chat_body("mock/len-1000/gap-50ms", true);
+    const std::array<std::string_view, 1> parts{body};
+    auto r = co_await ex->send({"POST", "/v1/chat/completions", {}, parts});
+    EXPECT_TRUE(r);
+    auto piece = co_await ex->read_some();
+    EXPECT_TRUE(piece && !piece->empty());
+    ex->cancel();  // the client goes away mid-stream
+  });
+  // The mock sees its request end within a few of its 50 ms frames.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (mock_active() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(mock_active(), 0);
+}
+
+TEST_F(Gateway, ClientDisconnectWhileWaitingCancelsUpstream) {
+  http::Client client;
+  run([&]() -> Task<void> {
+    auto ex = client.exchange(url(port_));
+    const std::string body = chat_body("mock/hang", false);
+    const std::array<std::string_view, 1> parts{body};
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(200));
+    t.async_wait([&](auto) { ex->cancel(); });
+    auto r = co_await ex->send({"POST", "/v1/chat/completions", {}, parts});
+    EXPECT_FALSE(r);
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (mock_active() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(mock_active(), 0);
+}
+
+TEST_F(Gateway, HealthAndReadiness) {
+  EXPECT_EQ(call("GET", "/healthz").status, 200);
+  const Reply ready = call("GET", "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_NE(ready.body.find("ready"), std::string::npos);
+}
+
+TEST_F(Gateway, KeepAliveServesManyRequestsOnOneConnection) {
+  http::Client client;
+  run([&]() -> Task<void> {
+    for (int i = 0; i < 5; ++i) {
+      auto ex = client.exchange(url(port_));
+      const std::string body = chat_body("mock/len-1", false);
+      const std::array<std::string_view, 1> parts{body};
+      auto r = co_await ex->send({"POST", "/v1/chat/completions", {}, parts});
+      EXPECT_TRUE(r);
+      EXPECT_EQ(ex->header("connection"), "keep-alive");
+      co_await ex->read_body();
+    }
+  });
+  EXPECT_EQ(client.idle_connections(), 1u);
+}
+
+TEST_F(Gateway, SigtermDrainsStreamsInFlight) {
+  Process* gw = start_gateway();
+  const int port = port_in(gw->wait_for_line("listening on"));
+  ASSERT_GT(port, 0);
+  std::string body_seen;
+  http::Client client;
+  run([&]() -> Task<void> {
+    auto ex = client.exchange(url(port));
+    const std::string body = chat_body("mock/len-10/gap-30ms", true);
+    const std::array<std::string_view, 1> parts{body};
+    auto r = co_await ex->send({"POST", "/v1/chat/completions", {}, parts});
+    EXPECT_TRUE(r);
+    gw->signal(SIGTERM);
+    auto rest = co_await ex->read_body();
+    EXPECT_TRUE(rest);
+    if (rest) body_seen = *rest;
+  });
+  EXPECT_TRUE(body_seen.ends_with("data: [DONE]\n\n")) << body_seen;
+  EXPECT_EQ(gw->wait(), 0);
+  delete gw;
+}
+
+}  // namespace
+}  // namespace sy::testing
