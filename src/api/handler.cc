@@ -7,6 +7,7 @@
 #include "core/ids.h"
 #include "core/json_scan.h"
 #include "gateway/gateway.h"
+#include "http/wire.h"
 
 namespace sy::api {
 namespace {
@@ -49,7 +50,7 @@ class ApiHandler final : public http::Handler {
         co_await method_not_allowed(res, ctx, "GET");
         co_return;
       }
-      co_await model(res, ctx, path.substr(11));
+      co_await model(res, ctx, http::percent_decode(path.substr(11)));
     } else if (path == "/healthz") {
       co_await send_json(res, ctx, 200, R"({"status":"ok"})");
     } else if (path == "/readyz") {
@@ -62,7 +63,7 @@ class ApiHandler final : public http::Handler {
   }
 
  private:
-  Task<void> model(http::Response& res, gateway::RequestContext& ctx, std::string_view id) {
+  Task<void> model(http::Response& res, gateway::RequestContext& ctx, std::string id) {
     const auto& snap = gateway_.snapshot();
     const catalog::Model* m = snap.catalog().find(id);
     if (m == nullptr) {

@@ -1,4 +1,5 @@
 #include "http/sse.h"
+#include "http/wire.h"
 
 #include <gtest/gtest.h>
 
@@ -50,6 +51,12 @@ TEST(SseParser, OversizedEventFails) {
   SseParser p(16);
   auto r = p.feed("data: 0123456789abcdefgh", [](const SseEvent&) {});
   EXPECT_FALSE(r);
+}
+
+TEST(PercentDecode, DecodesEscapes) {
+  EXPECT_EQ(percent_decode("demo%2Ffast"), "demo/fast");
+  EXPECT_EQ(percent_decode("a%zz%4"), "a%zz%4");
+  EXPECT_EQ(percent_decode("%41%42"), "AB");
 }
 
 }  // namespace

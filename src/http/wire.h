@@ -14,6 +14,10 @@ namespace sy::http {
 void append_head(std::string& out, int status, std::string_view content_type,
                  std::span<const Header> headers, bool close);
 
+// Decodes %XX escapes in a URL path segment ("demo%2Ffast" → "demo/fast"). Invalid escapes
+// are kept as they are.
+std::string percent_decode(std::string_view s);
+
 // ASCII case-insensitive equality, for header names.
 bool iequals(std::string_view a, std::string_view b);
 
