@@ -1,0 +1,86 @@
+#include "cel/cel.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include "cel/eval.h"
+#include "cel/planner.h"
+
+namespace sy::cel {
+
+struct ProgramState {
+  std::string source;
+  PlanState plan;
+  NodePtr root;
+  Limits limits;
+};
+
+namespace {
+
+CompileError make_error(std::string_view src, uint32_t offset, std::string message) {
+  CompileError e;
+  e.message = std::move(message);
+  if (offset > src.size()) offset = static_cast<uint32_t>(src.size());
+  size_t line_start = 0;
+  int line = 1;
+  for (size_t i = 0; i < offset; ++i) {
+    if (src[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  int column = 1;
+  for (size_t i = line_start; i < offset; ++i) column += (static_cast<unsigned char>(src[i]) & 0xC0) != 0x80;
+  size_t line_end = src.find('\n', line_start);
+  if (line_end == std::string_view::npos) line_end = src.size();
+  e.line = line;
+  e.column = column;
+  std::string_view text = src.substr(line_start, line_end - line_start);
+  if (text.size() > 200) text = text.substr(0, 200);
+  e.snippet = fmt::format(" | {}\n | {}^", text, std::string(static_cast<size_t>(column - 1), '.'));
+  return e;
+}
+
+}  // namespace
+
+std::string CompileError::to_string() const {
+  return fmt::format("{}:{}: {}\n{}", line, column, message, snippet);
+}
+
+tl::expected<Program, CompileError> compile(std::string_view source, const Env& env) {
+  auto ast = parse(source, env.options().parse);
+  if (!ast) return tl::unexpected(make_error(source, ast.error().offset, ast.error().message));
+  auto state = std::make_shared<ProgramState>();
+  state->source = std::string(source);
+  state->limits = env.options().limits;
+  Planner planner(env, state->plan);
+  auto root = planner.plan(*ast->root);
+  if (!root) return tl::unexpected(make_error(source, root.error().offset, root.error().message));
+  state->root = std::move(*root);
+  Program p;
+  p.state_ = std::move(state);
+  return p;
+}
+
+const std::string& Program::source() const { return state_->source; }
+
+tl::expected<Value, EvalError> Program::evaluate(const Activation& activation) const {
+  constexpr int kInlineSlots = 8;
+  std::array<Value, kInlineSlots> inline_slots;
+  std::vector<Value> heap_slots;
+  EvalContext ctx;
+  ctx.activation = &activation;
+  ctx.limits = &state_->limits;
+  ctx.slots = inline_slots.data();
+  if (state_->plan.max_slots > kInlineSlots) {
+    heap_slots.resize(static_cast<size_t>(state_->plan.max_slots));
+    ctx.slots = heap_slots.data();
+  }
+  Value v = state_->root->eval(ctx);
+  if (ctx.aborted) return tl::unexpected(EvalError{ctx.abort_message});
+  if (v.is_error()) return tl::unexpected(EvalError{std::string(v.str())});
+  return v;
+}
+
+}  // namespace sy::cel

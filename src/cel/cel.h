@@ -1,0 +1,123 @@
+#pragma once
+// CEL: compile once, evaluate many times, from many threads.
+//
+//   sy::cel::Env env;                                   // all standard and extension libraries
+//   auto program = sy::cel::compile("language == 'es' && size(messages) > 2", env);
+//   auto act = sy::cel::Activation::from_json(R"({"language":"es","messages":[1,2,3]})");
+//   auto v = program->evaluate(*act);                   // tl::expected<Value, EvalError>
+//
+// A compile error carries line, column and a caret snippet ready for a dashboard. During
+// evaluation CEL errors are values (so `a || b` can absorb an error in `a`); only a final error
+// value or an exceeded limit surfaces as an EvalError.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "cel/parser.h"
+#include "cel/value.h"
+
+namespace sy::cel {
+
+struct Limits {
+  int64_t max_iterations = 100'000;          // comprehension steps per evaluation, all loops together
+  size_t max_collection_size = 100'000;      // elements in one list or map built during evaluation
+  size_t max_string_bytes = 1 << 20;         // bytes in one string or bytes value built during evaluation
+};
+
+struct Options {
+  ParseOptions parse;  // source length, nesting depth, syntax switches
+  Limits limits;
+  bool check = true;   // with declarations: reject references to undeclared variables at compile time
+};
+
+// What a program may reference: variables (optionally declared with a type name such as
+// "string", "list(int)", "map(string, dyn)") and the container used to resolve names.
+class Env {
+ public:
+  Env() = default;
+  explicit Env(Options options) : options_(std::move(options)) {}
+
+  Env& declare(std::string name, std::string type = "dyn") {
+    vars_.emplace_back(std::move(name), std::move(type));
+    return *this;
+  }
+  Env& container(std::string c) {
+    container_ = std::move(c);
+    return *this;
+  }
+  const Options& options() const { return options_; }
+  Options& options() { return options_; }
+  const std::string& container() const { return container_; }
+  const std::vector<std::pair<std::string, std::string>>& vars() const { return vars_; }
+
+ private:
+  Options options_;
+  std::string container_;
+  std::vector<std::pair<std::string, std::string>> vars_;
+};
+
+struct CompileError {
+  int line = 0;      // 1-based
+  int column = 0;    // 1-based, in code points
+  std::string message;
+  std::string snippet;  // " | source line\n | ....^"
+  std::string to_string() const;  // "1:14: unexpected ')'\n | ...\n | ...^"
+};
+
+struct EvalError {
+  std::string message;
+};
+
+// Variables for one evaluation. Names and values may borrow text (see Value).
+class Activation {
+ public:
+  Activation() = default;
+  // Builds from a JSON object's top-level fields. String values without escapes, and keys,
+  // are views into `json`, which must outlive the activation and every value read from it.
+  // Integral numbers become int, others double.
+  static tl::expected<Activation, EvalError> from_json(std::string_view json);
+
+  Activation& bind(std::string_view name, Value v) {
+    vars_.emplace_back(std::string(name), std::move(v));
+    return *this;
+  }
+  const Value* find(std::string_view name) const {
+    for (const auto& [n, v] : vars_) {
+      if (n == name) return &v;
+    }
+    return nullptr;
+  }
+
+ private:
+  std::vector<std::pair<std::string, Value>> vars_;
+};
+
+class Node;
+struct ProgramState;
+
+// An immutable compiled expression; evaluate() is safe to call concurrently.
+class Program {
+ public:
+  tl::expected<Value, EvalError> evaluate(const Activation& activation) const;
+  const std::string& source() const;
+
+ private:
+  friend tl::expected<Program, CompileError> compile(std::string_view source, const Env& env);
+  std::shared_ptr<const ProgramState> state_;
+};
+
+tl::expected<Program, CompileError> compile(std::string_view source, const Env& env = Env());
+
+// A JSON rendering of a value in the conformance data's typed form:
+// {"type":"int","value":"5"}, {"type":"list","value":[...]}, ...
+std::string to_typed_json(const Value& v);
+// Parses a typed JSON value (as above) into a Value that owns its text.
+tl::expected<Value, std::string> from_typed_json(std::string_view json);
+
+}  // namespace sy::cel

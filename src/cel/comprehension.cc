@@ -1,0 +1,139 @@
+// Comprehension macros (all, exists, exists_one, map, filter, the two-variable forms,
+// cel.bind, optMap/optFlatMap) evaluated directly instead of through a generic accumulator,
+// with the same error-absorption rules as their textbook expansions.
+#include <fmt/format.h>
+
+#include "cel/nodes.h"
+
+namespace sy::cel {
+namespace {
+
+// Folds one predicate result into an all()/exists() accumulator with && / || semantics.
+Value fold(const Value& accu, const Value& p, bool is_or) {
+  if (p.is_bool() && p.as_bool() == is_or) return p;
+  if (accu.is_error()) return accu;
+  if (p.is_error()) return p;
+  if (!p.is_bool()) return no_overload(is_or ? "_||_" : "_&&_", &p, 1);
+  return accu;
+}
+
+}  // namespace
+
+Value ComprehensionNode::eval(EvalContext& ctx) const {
+  Value range = range_->eval(ctx);
+  if (range.is_error()) return range;
+  if (macro_ == Macro::kBind) {
+    ctx.slots[slot1_] = std::move(range);
+    return a_->eval(ctx);
+  }
+  if (macro_ == Macro::kOptMap || macro_ == Macro::kOptFlatMap) {
+    if (range.kind() != Kind::kOptional) return no_overload(macro_ == Macro::kOptMap ? "optMap" : "optFlatMap", &range, 1);
+    if (!range.has_value()) return range;
+    ctx.slots[slot1_] = range.optional_value();
+    Value r = a_->eval(ctx);
+    if (r.is_error() || macro_ == Macro::kOptFlatMap) {
+      if (!r.is_error() && r.kind() != Kind::kOptional) return no_overload("optFlatMap", &r, 1);
+      return r;
+    }
+    return Value::optional_of(std::move(r));
+  }
+  if (range.kind() != Kind::kList && range.kind() != Kind::kMap) {
+    return Value::error(fmt::format("expression of type '{}' cannot be the range of a comprehension",
+                                    type_name(range.kind())));
+  }
+  return eval_list(ctx, range);
+}
+
+Value ComprehensionNode::eval_list(EvalContext& ctx, const Value& range) const {
+  const bool is_map = range.kind() == Kind::kMap;
+  const size_t n = range.size();
+  Value accu;
+  int64_t count = 0;
+  std::vector<Value> items;
+  std::vector<std::pair<Value, Value>> entries;
+  switch (macro_) {
+    case Macro::kAll: accu = Value::boolean(true); break;
+    case Macro::kExists: accu = Value::boolean(false); break;
+    default: break;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (++ctx.iterations > ctx.limits->max_iterations) {
+      return ctx.abort(fmt::format("comprehension iterations exceed the limit of {}", ctx.limits->max_iterations));
+    }
+    if (is_map) {
+      const auto& e = range.entries()[i];
+      ctx.slots[slot1_] = e.first;
+      if (slot2_ >= 0) ctx.slots[slot2_] = e.second;
+    } else if (slot2_ >= 0) {
+      ctx.slots[slot1_] = Value::integer(static_cast<int64_t>(i));
+      ctx.slots[slot2_] = range.items()[i];
+    } else {
+      ctx.slots[slot1_] = range.items()[i];
+    }
+    switch (macro_) {
+      case Macro::kAll:
+      case Macro::kExists: {
+        const bool is_or = macro_ == Macro::kExists;
+        accu = fold(accu, a_->eval(ctx), is_or);
+        if (ctx.aborted) return accu;
+        if (accu.is_bool() && accu.as_bool() == is_or) return accu;
+        break;
+      }
+      case Macro::kExistsOne: {
+        Value p = a_->eval(ctx);
+        if (p.is_error()) return p;
+        if (!p.is_bool()) return no_overload("exists_one", &p, 1);
+        count += p.as_bool();
+        break;
+      }
+      case Macro::kFilter: {
+        Value p = a_->eval(ctx);
+        if (p.is_error()) return p;
+        if (!p.is_bool()) return no_overload("filter", &p, 1);
+        if (p.as_bool()) items.push_back(ctx.slots[slot1_]);
+        break;
+      }
+      case Macro::kMap:
+      case Macro::kTransformList:
+      case Macro::kTransformMap:
+      case Macro::kTransformMapEntry: {
+        if (b_) {
+          Value p = a_->eval(ctx);
+          if (p.is_error()) return p;
+          if (!p.is_bool()) return no_overload("filter", &p, 1);
+          if (!p.as_bool()) break;
+        }
+        Value v = (b_ ? b_ : a_)->eval(ctx);
+        if (v.is_error()) return v;
+        if (macro_ == Macro::kTransformMap) {
+          entries.emplace_back(ctx.slots[slot1_], std::move(v));
+        } else if (macro_ == Macro::kTransformMapEntry) {
+          if (v.kind() != Kind::kMap) return no_overload("transformMapEntry", &v, 1);
+          for (const auto& [k, x] : v.entries()) {
+            for (const auto& [ok, ox] : entries) {
+              if (equal(ok, k)) return Value::error(fmt::format("insert failed: key {} already exists", debug_string(k)));
+            }
+            entries.emplace_back(k, x);
+          }
+        } else {
+          items.push_back(std::move(v));
+        }
+        if (items.size() > ctx.limits->max_collection_size || entries.size() > ctx.limits->max_collection_size) {
+          return ctx.abort("comprehension result exceeds the collection size limit");
+        }
+        break;
+      }
+      default: return Value::error("unsupported comprehension");
+    }
+  }
+  switch (macro_) {
+    case Macro::kAll:
+    case Macro::kExists: return accu;
+    case Macro::kExistsOne: return Value::boolean(count == 1);
+    case Macro::kTransformMap:
+    case Macro::kTransformMapEntry: return Value::map(std::move(entries));
+    default: return make_list(std::move(items), ctx);
+  }
+}
+
+}  // namespace sy::cel

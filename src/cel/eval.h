@@ -1,0 +1,115 @@
+#pragma once
+// Internal: the evaluation tree, the context it runs in, and the function registry.
+//
+//   EvalContext ctx{&activation, slots, limits};
+//   Value v = root->eval(ctx);          // never throws; CEL errors come back as error values
+//   const auto* fns = find_overloads("size");
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cel/cel.h"
+#include "cel/value.h"
+
+namespace sy::cel {
+
+__extension__ typedef __int128 Int128;  // nanosecond arithmetic on timestamps and durations
+
+struct EvalContext {
+  const Activation* activation = nullptr;
+  Value* slots = nullptr;  // comprehension and bind variables, indexed by plan-time slot
+  const Limits* limits = nullptr;
+  int64_t iterations = 0;
+  bool aborted = false;  // a limit was exceeded: stop and report, do not absorb
+  std::string abort_message;
+
+  Value abort(std::string message) {
+    if (!aborted) {
+      aborted = true;
+      abort_message = message;
+    }
+    return Value::error(std::move(message));
+  }
+};
+
+class Node {
+ public:
+  explicit Node(uint32_t offset) : offset_(offset) {}
+  virtual ~Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  virtual Value eval(EvalContext& ctx) const = 0;
+  // Constant nodes expose their value so the planner can fold and pre-compile (regexes).
+  virtual const Value* constant() const { return nullptr; }
+  uint32_t offset() const { return offset_; }
+
+ private:
+  uint32_t offset_;
+};
+using NodePtr = std::unique_ptr<Node>;
+
+// Kinds in an overload signature; kAnyKind matches every kind.
+constexpr uint8_t kAnyKind = 255;
+
+using Fn = Value (*)(const Value* args, EvalContext& ctx);
+
+struct Overload {
+  std::string_view name;
+  bool receiver = false;  // called as args[0].name(args[1..])
+  uint8_t arity = 0;
+  uint8_t kinds[4] = {kAnyKind, kAnyKind, kAnyKind, kAnyKind};
+  Fn fn = nullptr;
+
+  bool matches(const Value* args) const {
+    for (uint8_t i = 0; i < arity; ++i) {
+      if (kinds[i] != kAnyKind && kinds[i] != static_cast<uint8_t>(args[i].kind())) return false;
+    }
+    return true;
+  }
+};
+
+class Registry {
+ public:
+  void add(std::string_view name, bool receiver, std::initializer_list<uint8_t> kinds, Fn fn);
+  // Overloads with this name, both call styles; empty when unknown.
+  const std::vector<Overload>* find(std::string_view name) const;
+
+ private:
+  std::vector<std::pair<std::string_view, std::vector<Overload>>> by_name_;
+};
+
+const Registry& registry();
+
+constexpr uint8_t k(Kind kind) { return static_cast<uint8_t>(kind); }
+
+// Library registration, one per source file.
+void register_stdlib(Registry& r);
+void register_conversions(Registry& r);
+void register_time(Registry& r);
+void register_strings_ext(Registry& r);
+void register_math_ext(Registry& r);
+void register_misc_ext(Registry& r);  // optionals, base64
+
+// Shared helpers.
+Value no_overload(std::string_view fn, const Value* args, size_t n);
+Value make_string(std::string s, EvalContext& ctx);
+Value make_list(std::vector<Value> items, EvalContext& ctx);
+Value add_values(const Value& a, const Value& b, EvalContext& ctx);
+Value index_value(const Value& container, const Value& key);
+Value select_field(const Value& operand, std::string_view field, bool test_only);
+bool checked_add(int64_t a, int64_t b, int64_t& out);
+bool checked_mul(int64_t a, int64_t b, int64_t& out);
+// Timestamps and durations: range-checked construction.
+Value make_timestamp(Int128 total_nanos);
+Value make_duration(Int128 total_nanos);
+Int128 total_nanos(const Value& v);
+std::string format_duration(const Value& v);
+std::string format_timestamp(const Value& v);
+Value parse_timestamp(std::string_view s);
+Value parse_duration(std::string_view s);
+std::string format_double(double d);
+
+}  // namespace sy::cel
