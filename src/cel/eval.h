@@ -60,7 +60,7 @@ struct Overload {
   std::string_view name;
   bool receiver = false;  // called as args[0].name(args[1..])
   uint8_t arity = 0;
-  uint8_t kinds[4] = {kAnyKind, kAnyKind, kAnyKind, kAnyKind};
+  uint8_t kinds[8] = {kAnyKind, kAnyKind, kAnyKind, kAnyKind, kAnyKind, kAnyKind, kAnyKind, kAnyKind};
   Fn fn = nullptr;
 
   bool matches(const Value* args) const {
