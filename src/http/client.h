@@ -8,6 +8,7 @@
 //
 // A Client belongs to one worker thread and is used only there (no locks). An Exchange returns
 // its connection to the pool when it is destroyed after a complete, reusable response.
+// Pooled connections live on the io_context they were opened on: destroy the Client first.
 
 #include <chrono>
 #include <cstdint>

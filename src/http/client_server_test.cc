@@ -51,17 +51,20 @@ class ClientServer : public ::testing::Test {
     server_->wait();
   }
 
+  // Runs a test coroutine to completion. The io_context outlives every Client of the test.
   template <class F>
   void run(F body) {
-    asio::io_context ioc;
     std::promise<void> done;
-    asio::co_spawn(ioc, body(), [&](std::exception_ptr e) {
+    asio::co_spawn(ioc_, body(), [&](std::exception_ptr e) {
       if (e) done.set_exception(e);
       else done.set_value();
     });
-    ioc.run();
+    ioc_.restart();
+    ioc_.run();
     done.get_future().get();
   }
+
+  asio::io_context ioc_;
 
   std::unique_ptr<Server> server_;
   Url url_;

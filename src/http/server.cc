@@ -28,6 +28,8 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 using asio::use_awaitable;
 constexpr auto kTuple = asio::as_tuple(use_awaitable);
+constexpr auto kLingerTime = std::chrono::seconds(2);  // lingering close: longest drain
+constexpr size_t kLingerBytes = 64 * 1024 * 1024;     // ... and most bytes discarded
 
 class Session;
 
@@ -231,7 +233,7 @@ class Session final : public Request, public Response {
       auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, *parser_, kTuple);
       stream_.expires_never();
       if (ec) {
-        co_await answer_read_error(ec);
+        if (co_await answer_read_error(ec)) co_await linger();
         co_return;
       }
       keep_alive_ = parser_->get().keep_alive();
@@ -246,24 +248,46 @@ class Session final : public Request, public Response {
     }
   }
 
-  Task<void> answer_read_error(beast::error_code ec) {
+  // After an error answer to a request whose body is still arriving: stop sending, then read
+  // and discard for a moment, so the client can finish writing and read the answer instead of
+  // meeting a reset (what nginx calls a lingering close).
+  Task<void> linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(kLingerTime);
+    std::array<char, 8192> scratch;
+    size_t total = 0;
+    while (total < kLingerBytes) {
+      auto [rec, n] = co_await stream_.async_read_some(asio::buffer(scratch), kTuple);
+      if (rec) break;
+      total += n;
+    }
+  }
+
+  // Answers a request that could not be read; true when an answer was sent.
+  Task<bool> answer_read_error(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
       std::string message = fmt::format("request body is larger than the limit of {} bytes (limits.body_bytes); send a smaller request", limits_.body_bytes);
       co_await send_error(ErrorCode::kPayloadTooLarge, std::move(message));
+      co_return true;
     } else if (ec == bhttp::error::header_limit) {
       std::string message = fmt::format("request line and headers exceed the limit of {} bytes (limits.header_bytes)", limits_.header_bytes);
       co_await send_error(ErrorCode::kHeaderTooLarge, std::move(message));
+      co_return true;
     } else if (ec == beast::error::timeout) {
       if (parser_->is_header_done() || buffer_.size() > 0) {
         std::string message = fmt::format("the request was not received within {} ms (limits.read_timeout_ms)", limits_.read_timeout.count());
         co_await send_error(ErrorCode::kRequestTimeout, std::move(message));
+        co_return false;
       }
     } else if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
                ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
       std::string message = fmt::format("malformed HTTP request: {}", ec.message());
       co_await send_error(ErrorCode::kInvalidRequest, std::move(message));
+      co_return true;
     }
     // Otherwise the connection closed or failed: nobody to answer.
+    co_return false;
   }
 
   Worker& worker_;

@@ -31,15 +31,21 @@ constexpr std::array<std::string_view, 8> kCaptured{
     "x-switchyard-request-id", "x-switchyard-model", "x-switchyard-provider", "retry-after",
     "content-type", "allow", "x-upstream-request-id", "connection"};
 
+// The loop of the test thread; it outlives every Client (pooled connections live on it).
+asio::io_context& loop() {
+  static asio::io_context ioc;
+  return ioc;
+}
+
 template <class F>
 void run(F body) {
-  asio::io_context ioc;
   std::promise<void> done;
-  asio::co_spawn(ioc, body(), [&](std::exception_ptr e) {
+  asio::co_spawn(loop(), body(), [&](std::exception_ptr e) {
     if (e) done.set_exception(e);
     else done.set_value();
   });
-  ioc.run();
+  loop().restart();
+  loop().run();
   done.get_future().get();
 }
 
