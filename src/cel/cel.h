@@ -26,7 +26,8 @@ namespace sy::cel {
 
 struct Limits {
   int64_t max_iterations = 100'000;          // comprehension steps per evaluation, all loops together
-  size_t max_collection_size = 100'000;      // elements in one list or map built during evaluation
+  size_t max_collection_size = 100'000;      // elements in a list or map built during evaluation,
+                                             // nested elements included
   size_t max_string_bytes = 1 << 20;         // bytes in one string or bytes value built during evaluation
 };
 

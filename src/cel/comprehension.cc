@@ -131,7 +131,7 @@ Value ComprehensionNode::eval_list(EvalContext& ctx, const Value& range) const {
     case Macro::kExists: return accu;
     case Macro::kExistsOne: return Value::boolean(count == 1);
     case Macro::kTransformMap:
-    case Macro::kTransformMapEntry: return Value::map(std::move(entries));
+    case Macro::kTransformMapEntry: return check_weight(Value::map(std::move(entries)), ctx);
     default: return make_list(std::move(items), ctx);
   }
 }

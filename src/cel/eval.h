@@ -97,6 +97,8 @@ void register_misc_ext(Registry& r);  // optionals, base64
 Value no_overload(std::string_view fn, const Value* args, size_t n);
 Value make_string(std::string s, EvalContext& ctx);
 Value make_list(std::vector<Value> items, EvalContext& ctx);
+// Aborts evaluation when v (counting nested elements) exceeds Limits::max_collection_size.
+Value check_weight(Value v, EvalContext& ctx);
 Value add_values(const Value& a, const Value& b, EvalContext& ctx);
 Value index_value(const Value& container, const Value& key);
 Value select_field(const Value& operand, std::string_view field, bool test_only);

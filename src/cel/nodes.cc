@@ -163,7 +163,7 @@ Value MapNode::eval(EvalContext& ctx) const {
     out.emplace_back(std::move(k), std::move(v));
   }
   if (out.size() > ctx.limits->max_collection_size) return ctx.abort("map exceeds the collection size limit");
-  return Value::map(std::move(out));
+  return check_weight(Value::map(std::move(out)), ctx);
 }
 
 Value MatchesNode::eval(EvalContext& ctx) const {

@@ -179,7 +179,15 @@ Value make_list(std::vector<Value> items, EvalContext& ctx) {
     return ctx.abort(fmt::format("list of {} elements exceeds the limit of {}", items.size(),
                                  ctx.limits->max_collection_size));
   }
-  return Value::list(std::move(items));
+  return check_weight(Value::list(std::move(items)), ctx);
+}
+
+Value check_weight(Value v, EvalContext& ctx) {
+  if (v.weight() > ctx.limits->max_collection_size) {
+    return ctx.abort(fmt::format("value with {} nested elements exceeds the limit of {}", v.weight(),
+                                 ctx.limits->max_collection_size));
+  }
+  return v;
 }
 
 Value add_values(const Value& x, const Value& y, EvalContext& ctx) {

@@ -15,9 +15,9 @@ std::string special_double(double d) {
   return d > 0 ? "Infinity" : "-Infinity";
 }
 
-bool as_string(const Value& v, std::string& out);
-
-bool as_string(const Value& v, std::string& out) {
+// Stops early (returning true) once `out` passes `limit`; the caller then reports the size.
+bool as_string(const Value& v, std::string& out, size_t limit) {
+  if (out.size() > limit) return true;
   switch (v.kind()) {
     case Kind::kNull: out += "null"; return true;
     case Kind::kBool: out += v.as_bool() ? "true" : "false"; return true;
@@ -38,7 +38,7 @@ bool as_string(const Value& v, std::string& out) {
       bool first = true;
       for (const auto& x : v.items()) {
         if (!first) out += ", ";
-        if (!as_string(x, out)) return false;
+        if (!as_string(x, out, limit)) return false;
         first = false;
       }
       out += "]";
@@ -49,7 +49,8 @@ bool as_string(const Value& v, std::string& out) {
       for (const auto& [k, x] : v.entries()) {
         std::string ks;
         std::string xs;
-        if (!as_string(k, ks) || !as_string(x, xs)) return false;
+        if (!as_string(k, ks, limit) || !as_string(x, xs, limit)) return false;
+        if (ks.size() + xs.size() + out.size() > limit) return true;
         parts.emplace_back(std::move(ks), std::move(xs));
       }
       std::sort(parts.begin(), parts.end());
@@ -128,7 +129,7 @@ Value format_string(std::string_view f, const Value& args, EvalContext& ctx) {
     const Value& v = items[next++];
     switch (c) {
       case 's':
-        if (!as_string(v, out)) return clause_error("string clause can only be used on strings", v);
+        if (!as_string(v, out, ctx.limits->max_string_bytes)) return clause_error("string clause can only be used on strings", v);
         break;
       case 'd':
         if (v.kind() == Kind::kInt) {

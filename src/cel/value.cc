@@ -14,14 +14,18 @@ struct TextObject final : HeapObject {
 };
 
 struct ListObject final : HeapObject {
-  explicit ListObject(std::vector<Value> v) : items(std::move(v)) {}
+  explicit ListObject(std::vector<Value> v) : items(std::move(v)) {
+    for (const auto& x : items) weight += x.weight();
+  }
   std::vector<Value> items;
+  size_t weight = 1;
 };
 
 // Keys are strings in almost every map a rule sees; a hash index over string keys makes large
 // metadata maps O(1) while small maps stay a linear scan.
 struct MapObject final : HeapObject {
   explicit MapObject(std::vector<std::pair<Value, Value>> e) : entries(std::move(e)) {
+    for (const auto& [k, v] : entries) weight += k.weight() + v.weight();
     if (entries.size() > 8) {
       for (size_t i = 0; i < entries.size(); ++i) {
         if (entries[i].first.kind() == Kind::kString) index.emplace(entries[i].first.str(), i);
@@ -30,6 +34,7 @@ struct MapObject final : HeapObject {
   }
   std::vector<std::pair<Value, Value>> entries;
   std::unordered_map<std::string_view, size_t> index;
+  size_t weight = 1;
 };
 
 struct OptionalObject final : HeapObject {
@@ -94,6 +99,14 @@ const std::vector<Value>& Value::items() const {
 const std::vector<std::pair<Value, Value>>& Value::entries() const {
   if (kind_ != Kind::kMap || !heap_) return kEmptyEntries;
   return static_cast<const MapObject*>(h_)->entries;
+}
+
+size_t Value::weight() const {
+  if (!heap_) return 1;
+  if (kind_ == Kind::kList) return static_cast<const ListObject*>(h_)->weight;
+  if (kind_ == Kind::kMap) return static_cast<const MapObject*>(h_)->weight;
+  if (kind_ == Kind::kOptional) return 1 + static_cast<const OptionalObject*>(h_)->value.weight();
+  return 1;
 }
 
 size_t Value::size() const { return kind_ == Kind::kList ? items().size() : entries().size(); }

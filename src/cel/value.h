@@ -123,6 +123,9 @@ class Value {
   const Value* find(const Value& key) const;  // map lookup with CEL numeric key equality
   const Value* find_string(std::string_view key) const;
   size_t size() const;  // list, map
+  // Values reachable from this one, counting shared ones each time they are reachable: bounds
+  // the work of equality, formatting and rendering however the value was built.
+  size_t weight() const;
   int64_t seconds() const { return i_; }
   int32_t nanos() const { return static_cast<int32_t>(aux_); }
   bool has_value() const { return heap_; }  // optional
