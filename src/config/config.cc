@@ -152,7 +152,7 @@ class Reader {
 
   Result<bool> read_upstream(const YAML::Node& n, Config& c) {
     if (!n) return true;
-    if (auto r = only_keys(n, "upstream", {"connect_timeout_ms", "read_timeout_ms", "max_idle_per_origin", "verify_tls"}); !r) return r;
+    if (auto r = only_keys(n, "upstream", {"connect_timeout_ms", "read_timeout_ms", "max_idle_per_origin", "verify_tls", "ca_file"}); !r) return r;
     auto& u = c.upstream;
     if (n["connect_timeout_ms"]) {
       auto v = integer(n["connect_timeout_ms"], "upstream.connect_timeout_ms", 1, 600'000);
@@ -170,6 +170,7 @@ class Reader {
       u.max_idle_per_origin = static_cast<size_t>(*v);
     }
     if (n["verify_tls"]) u.verify_tls = n["verify_tls"].as<bool>(true);
+    if (n["ca_file"]) u.ca_file = str(n["ca_file"]);
     return true;
   }
 

@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <charconv>
+#include <cstdio>
 #include <deque>
 #include <optional>
 #include <unordered_map>
@@ -25,17 +26,41 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-using PlainStream = beast::tcp_stream;
-using TlsStream = ssl::stream<beast::tcp_stream>;
+using PlainStream = tcp::socket;
+using TlsStream = ssl::stream<tcp::socket>;
+constexpr size_t kReadSize = 16 * 1024;
+constexpr auto kTick = std::chrono::milliseconds(100);  // granularity of connect/read timeouts
+constexpr auto kNoDeadline = Clock::time_point::max();
 
 struct Connection {
   std::variant<PlainStream, TlsStream> stream;
   beast::flat_buffer buffer;
   Clock::time_point idle_since{};
 
-  beast::tcp_stream& tcp() {
+  tcp::socket& socket() {
     if (auto* p = std::get_if<PlainStream>(&stream)) return *p;
-    return beast::get_lowest_layer(std::get<TlsStream>(stream));
+    return std::get<TlsStream>(stream).next_layer();
+  }
+  // Reads what has arrived into `buffer`.
+  Task<std::tuple<beast::error_code, size_t>> read_more() {
+    if (auto* p = std::get_if<PlainStream>(&stream)) co_return co_await p->async_read_some(buffer.prepare(kReadSize), kTuple);
+    co_return co_await std::get<TlsStream>(stream).async_read_some(buffer.prepare(kReadSize), kTuple);
+  }
+  // Writes everything; on a plain socket one direct non-blocking write usually takes it all,
+  // with no trip through the event loop.
+  Task<beast::error_code> write_all(const std::vector<asio::const_buffer>& bufs) {
+    beast::error_code ec;
+    if (auto* p = std::get_if<PlainStream>(&stream)) {
+      const size_t n = p->write_some(bufs, ec);
+      if (!ec && n == asio::buffer_size(bufs)) co_return ec;
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+      beast::buffers_suffix<std::vector<asio::const_buffer>> rest(bufs);
+      rest.consume(ec ? 0 : n);
+      std::tie(ec, std::ignore) = co_await asio::async_write(*p, rest, kTuple);
+      co_return ec;
+    }
+    std::tie(ec, std::ignore) = co_await asio::async_write(std::get<TlsStream>(stream), bufs, kTuple);
+    co_return ec;
   }
 };
 
@@ -78,10 +103,61 @@ Result<Url> Url::parse(std::string_view text) {
 
 std::string Url::origin() const { return fmt::format("{}://{}:{}", tls ? "https" : "http", host, port); }
 
+// Exchanges in flight, whose connect and read deadlines one coarse sweep checks, instead of a
+// timer armed and cancelled around every read (system calls on every request).
+class Deadlines {
+ public:
+  struct Entry {
+    virtual void expire() = 0;
+    Clock::time_point deadline = kNoDeadline;
+    size_t index = 0;
+
+   protected:
+    ~Entry() = default;
+  };
+
+  void add(Entry* e, const asio::any_io_executor& ex) {
+    e->index = entries_.size();
+    entries_.push_back(e);
+    if (!sweeping_) {
+      sweeping_ = true;
+      timer_.emplace(ex);
+      asio::co_spawn(ex, sweep(this, alive_), asio::detached);
+    }
+  }
+  void remove(Entry* e) {
+    entries_[e->index] = entries_.back();
+    entries_[e->index]->index = e->index;
+    entries_.pop_back();
+  }
+  ~Deadlines() { *alive_ = false; }
+
+ private:
+  static Task<void> sweep(Deadlines* self, std::shared_ptr<bool> alive) {
+    for (;;) {
+      self->timer_->expires_after(kTick);
+      co_await self->timer_->async_wait(kTuple);
+      if (!*alive) co_return;
+      if (self->entries_.empty()) break;
+      const auto now = Clock::now();
+      for (size_t i = 0; i < self->entries_.size(); ++i) {
+        if (self->entries_[i]->deadline <= now) self->entries_[i]->expire();
+      }
+    }
+    self->sweeping_ = false;
+  }
+
+  std::vector<Entry*> entries_;
+  std::optional<asio::steady_timer> timer_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool sweeping_ = false;
+};
+
 struct Client::Impl {
   ClientOptions options;
   ssl::context tls{ssl::context::tls_client};
   std::unordered_map<std::string, std::deque<std::unique_ptr<Connection>>> idle;
+  Deadlines deadlines;
 
   std::unique_ptr<Connection> take_idle(const std::string& origin) {
     auto it = idle.find(origin);
@@ -104,10 +180,11 @@ struct Client::Impl {
   }
 };
 
-class PooledExchange final : public Exchange {
+class PooledExchange final : public Exchange, Deadlines::Entry {
  public:
   PooledExchange(Client::Impl& pool, Url url) : pool_(pool), url_(std::move(url)), origin_(url_.origin()) {}
   ~PooledExchange() override {
+    if (registered_) pool_.deadlines.remove(this);
     if (conn_ && reusable_ && parser_ && parser_->is_done() && parser_->get().keep_alive()) {
       pool_.give_back(origin_, std::move(conn_));
     }
@@ -117,15 +194,14 @@ class PooledExchange final : public Exchange {
 
   void cancel() override {
     cancelled_ = true;
-    reusable_ = false;
-    if (conn_) {
-      beast::error_code ec;
-      conn_->tcp().socket().cancel(ec);
-      conn_->tcp().socket().close(ec);
-    }
+    close();
   }
 
   Task<Result<bool>> send(OutRequest req) override {
+    if (!registered_) {
+      pool_.deadlines.add(this, co_await asio::this_coro::executor);
+      registered_ = true;
+    }
     head_.clear();
     size_t body_size = 0;
     for (auto part : req.body) body_size += part.size();
@@ -165,26 +241,36 @@ class PooledExchange final : public Exchange {
   }
 
   Task<Result<std::string_view>> read_some() override {
-    while (!parser_->is_done()) {
-      auto& body = parser_->get().body();
-      body.data = chunk_;
-      body.size = sizeof(chunk_);
-      conn_->tcp().expires_after(pool_.options.read_timeout);
-      beast::error_code ec;
-      if (auto* p = std::get_if<PlainStream>(&conn_->stream)) {
-        std::tie(ec, std::ignore) = co_await bhttp::async_read_some(*p, conn_->buffer, *parser_, kTuple);
-      } else {
-        std::tie(ec, std::ignore) = co_await bhttp::async_read_some(std::get<TlsStream>(conn_->stream), conn_->buffer, *parser_, kTuple);
+    auto& body = parser_->get().body();
+    body.data = chunk_;
+    body.size = sizeof(chunk_);
+    for (;;) {
+      // Parse what is buffered: body bytes land in chunk_, framing (chunked) removed.
+      while (conn_->buffer.size() > 0 && !parser_->is_done() && body.size > 0) {
+        beast::error_code ec;
+        const size_t used = parser_->put(conn_->buffer.data(), ec);
+        conn_->buffer.consume(used);
+        if (ec == bhttp::error::need_more || ec == bhttp::error::need_buffer) break;
+        if (ec) {
+          reusable_ = false;
+          co_return tl::unexpected(io_error(ErrorCode::kUpstreamError, "malformed response from", url_, ec));
+        }
+        if (used == 0) break;
       }
-      if (ec == bhttp::error::need_buffer) ec = {};
+      const size_t n = sizeof(chunk_) - body.size;
+      if (n > 0) co_return std::string_view(chunk_, n);
+      if (parser_->is_done()) co_return std::string_view{};
+      auto ec = co_await read_more();
+      if (ec == asio::error::eof && parser_->need_eof()) {  // a body delimited by the close
+        parser_->put_eof(ec);
+        reusable_ = false;
+        if (!ec) continue;
+      }
       if (ec) {
         reusable_ = false;
         co_return tl::unexpected(read_error(ec));
       }
-      const size_t n = sizeof(chunk_) - parser_->get().body().size;
-      if (n > 0) co_return std::string_view(chunk_, n);
     }
-    co_return std::string_view{};
   }
 
   Task<Result<std::string>> read_body() override {
@@ -202,32 +288,72 @@ class PooledExchange final : public Exchange {
   }
 
  private:
+  void expire() override {
+    deadline = kNoDeadline;
+    timed_out_ = true;
+    close();
+  }
+
+  void close() {
+    reusable_ = false;
+    if (conn_) {
+      beast::error_code ec;
+      conn_->socket().cancel(ec);
+      conn_->socket().close(ec);
+    }
+  }
+
+  // Reads more of the response into the connection's buffer within options.read_timeout.
+  Task<beast::error_code> read_more() {
+    deadline = Clock::now() + pool_.options.read_timeout;
+    auto [ec, n] = co_await conn_->read_more();
+    deadline = kNoDeadline;
+    if (!ec) conn_->buffer.commit(n);
+    co_return ec;
+  }
+
   Error read_error(beast::error_code ec) const {
-    if (cancelled_) return Error{ErrorCode::kUnavailable, "the request was cancelled", {}, 0};
-    if (ec == beast::error::timeout) {
+    if (timed_out_) {
       return Error{ErrorCode::kUpstreamTimeout, fmt::format("{} sent nothing for {} ms", origin_, pool_.options.read_timeout.count()), {}, 0};
     }
+    if (cancelled_) return Error{ErrorCode::kUnavailable, "the request was cancelled", {}, 0};
     return io_error(ErrorCode::kUpstreamUnreachable, "connection lost reading from", url_, ec);
   }
 
   Task<Result<bool>> connect() {
     auto ex = co_await asio::this_coro::executor;
-    tcp::resolver resolver(ex);
-    const std::string port = std::to_string(url_.port);
-    auto [rec, endpoints] = co_await resolver.async_resolve(url_.host, port, kTuple);
-    if (rec) co_return tl::unexpected(io_error(ErrorCode::kUpstreamUnreachable, "cannot resolve", url_, rec));
+    deadline = Clock::now() + pool_.options.connect_timeout;
+    auto r = co_await connect_within_deadline(ex);
+    deadline = kNoDeadline;
+    if (!r && timed_out_) {
+      timed_out_ = false;
+      co_return tl::unexpected(Error{ErrorCode::kUpstreamTimeout, fmt::format("connecting to {} timed out after {} ms", origin_, pool_.options.connect_timeout.count()), {}, 0});
+    }
+    co_return r;
+  }
+
+  Task<Result<bool>> connect_within_deadline(const asio::any_io_executor& ex) {
+    // An address needs no resolver (whose lookups run one at a time on a helper thread).
+    beast::error_code aec;
+    const auto address = asio::ip::make_address(url_.host, aec);
+    std::vector<tcp::endpoint> endpoints;
+    if (!aec) {
+      endpoints.emplace_back(address, url_.port);
+    } else {
+      tcp::resolver resolver(ex);
+      const std::string port = std::to_string(url_.port);
+      auto [rec, found] = co_await resolver.async_resolve(url_.host, port, kTuple);
+      if (rec) co_return tl::unexpected(io_error(ErrorCode::kUpstreamUnreachable, "cannot resolve", url_, rec));
+      for (const auto& entry : found) endpoints.push_back(entry.endpoint());
+    }
     auto c = std::make_unique<Connection>(Connection{PlainStream(ex), {}, {}});
-    if (url_.tls) c->stream.emplace<TlsStream>(beast::tcp_stream(ex), pool_.tls);
+    if (url_.tls) c->stream.emplace<TlsStream>(tcp::socket(ex), pool_.tls);
     conn_ = std::move(c);
     if (cancelled_) co_return fail(ErrorCode::kUnavailable, "the request was cancelled");
-    auto& stream = conn_->tcp();
-    stream.expires_after(pool_.options.connect_timeout);
-    auto [cec, ep] = co_await stream.async_connect(endpoints, kTuple);
-    if (cec) {
-      if (cec == beast::error::timeout) co_return tl::unexpected(Error{ErrorCode::kUpstreamTimeout, fmt::format("connecting to {} timed out", origin_), {}, 0});
-      co_return tl::unexpected(io_error(ErrorCode::kUpstreamUnreachable, "cannot connect to", url_, cec));
-    }
-    stream.socket().set_option(tcp::no_delay(true), cec);
+    auto [cec, ep] = co_await asio::async_connect(conn_->socket(), endpoints, kTuple);
+    if (cec) co_return tl::unexpected(io_error(ErrorCode::kUpstreamUnreachable, "cannot connect to", url_, cec));
+    conn_->socket().set_option(tcp::no_delay(true), cec);
+    conn_->socket().non_blocking(true, cec);
     if (auto* s = std::get_if<TlsStream>(&conn_->stream)) {
       if (SSL_ctrl(s->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(url_.host.c_str())) != 1) {
         co_return fail(ErrorCode::kUpstreamUnreachable, fmt::format("cannot set TLS server name for {}", url_.host));
@@ -246,29 +372,33 @@ class PooledExchange final : public Exchange {
 
   Task<Result<bool>> write_and_read_head() {
     stale_ = false;
-    conn_->tcp().expires_after(pool_.options.read_timeout);
-    beast::error_code ec;
-    if (auto* p = std::get_if<PlainStream>(&conn_->stream)) {
-      std::tie(ec, std::ignore) = co_await asio::async_write(*p, buffers_, kTuple);
-    } else {
-      std::tie(ec, std::ignore) = co_await asio::async_write(std::get<TlsStream>(conn_->stream), buffers_, kTuple);
-    }
+    deadline = Clock::now() + pool_.options.read_timeout;
+    beast::error_code ec = co_await conn_->write_all(buffers_);
+    deadline = kNoDeadline;
     if (ec) {
-      stale_ = true;
+      stale_ = !timed_out_;
       reusable_ = false;
+      if (timed_out_) co_return tl::unexpected(read_error(ec));
       co_return tl::unexpected(io_error(ErrorCode::kUpstreamUnreachable, "cannot send to", url_, ec));
     }
     parser_.emplace();
     parser_->body_limit(boost::none);
     parser_->header_limit(64 * 1024);
-    if (auto* p = std::get_if<PlainStream>(&conn_->stream)) {
-      std::tie(ec, std::ignore) = co_await bhttp::async_read_header(*p, conn_->buffer, *parser_, kTuple);
-    } else {
-      std::tie(ec, std::ignore) = co_await bhttp::async_read_header(std::get<TlsStream>(conn_->stream), conn_->buffer, *parser_, kTuple);
+    for (;;) {
+      if (conn_->buffer.size() > 0) {
+        const size_t used = parser_->put(conn_->buffer.data(), ec);
+        conn_->buffer.consume(used);
+        if (ec == bhttp::error::need_more) ec = {};
+        if (ec) break;
+        if (parser_->is_header_done()) break;
+      }
+      ec = co_await read_more();
+      if (ec == asio::error::eof) ec = parser_->got_some() ? bhttp::error::partial_message : bhttp::error::end_of_stream;
+      if (ec) break;
     }
     if (ec) {
       reusable_ = false;
-      stale_ = !parser_->got_some() && (ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::eof);
+      stale_ = !parser_->got_some() && !timed_out_ && (ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset);
       co_return tl::unexpected(read_error(ec));
     }
     reusable_ = true;
@@ -282,8 +412,10 @@ class PooledExchange final : public Exchange {
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
   std::string head_;
   std::vector<asio::const_buffer> buffers_;
+  bool registered_ = false;
   bool reusable_ = false;
   bool cancelled_ = false;
+  bool timed_out_ = false;
   bool stale_ = false;
   char chunk_[16384];
 };
@@ -291,6 +423,11 @@ class PooledExchange final : public Exchange {
 Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->tls.set_default_verify_paths();
+  if (!options.ca_file.empty()) {
+    boost::system::error_code ec;
+    impl_->tls.load_verify_file(options.ca_file, ec);
+    if (ec) std::fprintf(stderr, "switchyard: cannot load upstream.ca_file '%s': %s\n", options.ca_file.c_str(), ec.message().c_str());
+  }
   impl_->tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
 }
 

@@ -40,6 +40,7 @@ struct ClientOptions {
   std::chrono::milliseconds idle_ttl{50'000};         // an idle connection older than this is closed
   size_t max_body_bytes = 64 * 1024 * 1024;           // read_body() limit
   bool verify_tls = true;                             // certificate and host name checks
+  std::string ca_file;                                // extra trusted CAs (PEM), besides the system's
 };
 
 struct OutRequest {

@@ -52,7 +52,8 @@ class Request {
   virtual Header header_at(size_t i) const = 0;
   // The body; handlers may edit it in place (it is theirs until they return).
   virtual std::string& body() = 0;
-  // While `hook` is set, a client disconnect calls hook->cancel(). Pass nullptr to clear.
+  // While `hook` is set, a client disconnect calls hook->cancel() (noticed within one tick of
+  // the server's deadline sweep, at most 100 ms). Pass nullptr to clear.
   virtual void on_disconnect(CancelHook* hook) = 0;
   // True once the client is known to have gone away.
   virtual bool client_gone() const = 0;

@@ -1,7 +1,9 @@
 #include "http/server.h"
 
+#include <malloc.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -30,6 +32,10 @@ using asio::use_awaitable;
 constexpr auto kTuple = asio::as_tuple(use_awaitable);
 constexpr auto kLingerTime = std::chrono::seconds(2);  // lingering close: longest drain
 constexpr size_t kLingerBytes = 64 * 1024 * 1024;     // ... and most bytes discarded
+constexpr size_t kReadSize = 16 * 1024;               // a whole typical request in one read
+using Clock = std::chrono::steady_clock;
+constexpr auto kNoDeadline = Clock::time_point::max();
+constexpr size_t kTrimAfterSessions = 512;  // give memory back once a burst this big has gone
 
 class Session;
 
@@ -39,14 +45,17 @@ struct Worker {
   std::unique_ptr<Handler> handler;
   std::list<Session*> sessions;
   bool draining = false;
+  bool sweeping = false;  // the deadline sweep runs while there are sessions
+  std::chrono::milliseconds tick{100};
   std::thread thread;
 };
+
+void start_sweep(Worker& worker);
 
 // Shared with the disconnect watcher's completion handler, which may outlive the session.
 struct WatchState {
   tcp::socket* socket = nullptr;  // valid while alive
   CancelHook* hook = nullptr;
-  uint64_t generation = 0;
   bool alive = true;
   bool armed = false;
   bool gone = false;
@@ -68,10 +77,13 @@ Method to_method(bhttp::verb v) {
 class Session final : public Request, public Response {
  public:
   Session(Worker& worker, tcp::socket socket, const ServerLimits& limits)
-      : worker_(worker), stream_(std::move(socket)), limits_(limits),
+      : worker_(worker), socket_(std::move(socket)), limits_(limits),
         watch_(std::make_shared<WatchState>()) {
-    watch_->socket = &stream_.socket();
+    watch_->socket = &socket_;
+    beast::error_code ec;
+    socket_.non_blocking(true, ec);  // lets write_all() try a direct write first
     self_ = worker_.sessions.insert(worker_.sessions.end(), this);
+    start_sweep(worker_);
   }
   ~Session() override {
     watch_->alive = false;
@@ -88,15 +100,26 @@ class Session final : public Request, public Response {
       std::fprintf(stderr, "switchyard: session ended by exception: %s\n", e.what());
     }
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
+  }
+
+  // Called by the worker's sweep every tick: a read that has waited past its deadline is
+  // cancelled, and a request still in its handler gets its disconnect watch.
+  void on_tick(Clock::time_point now) {
+    if (watch_->hook != nullptr && !watch_->armed && !watch_->gone) arm_watch(watch_);
+    if (deadline_ > now) return;
+    deadline_ = kNoDeadline;
+    timed_out_ = true;
+    beast::error_code ec;
+    socket_.cancel(ec);
   }
 
   // Drain: a connection between requests is closed now; one in a request closes after it.
   void close_if_idle() {
     if (!in_request_) {
       beast::error_code ec;
-      stream_.socket().cancel(ec);
+      socket_.cancel(ec);
     }
   }
 
@@ -116,8 +139,7 @@ class Session final : public Request, public Response {
   }
   std::string& body() override { return parser_->get().body(); }
   void on_disconnect(CancelHook* hook) override {
-    watch_->hook = hook;
-    if (hook != nullptr && !watch_->armed && !watch_->gone) arm_watch();
+    watch_->hook = hook;  // the sweep arms the watch if the request lasts past one tick
   }
   bool client_gone() const override { return watch_->gone || write_failed_; }
 
@@ -135,6 +157,7 @@ class Session final : public Request, public Response {
                           std::span<const Header> headers) override {
     started_ = true;
     streaming_ = true;
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();  // a stream may last minutes: hold no read buffer
     head_.clear();
     append_head(head_, status, content_type, headers, !keep_going());
     head_ += "transfer-encoding: chunked\r\n\r\n";
@@ -157,8 +180,8 @@ class Session final : public Request, public Response {
   void abort() override {
     write_failed_ = true;
     beast::error_code ec;
-    stream_.socket().set_option(asio::socket_base::linger(true, 0), ec);
-    stream_.socket().close(ec);
+    socket_.set_option(asio::socket_base::linger(true, 0), ec);
+    socket_.close(ec);
   }
 
  private:
@@ -166,10 +189,19 @@ class Session final : public Request, public Response {
 
   bool keep_going() const { return keep_alive_ && !worker_.draining; }
 
+  // Tries one direct non-blocking write first: usually it takes everything, and the answer
+  // leaves without a trip through the event loop. What remains goes out asynchronously.
   template <class Buffers>
   Task<bool> write_all(const Buffers& bufs) {
     if (write_failed_) co_return false;
-    auto [ec, n] = co_await asio::async_write(stream_, bufs, kTuple);
+    beast::error_code ec;
+    const size_t n = socket_.write_some(bufs, ec);
+    if (!ec && n == asio::buffer_size(bufs)) co_return true;
+    if (!ec || ec == asio::error::would_block || ec == asio::error::try_again) {
+      beast::buffers_suffix<Buffers> rest(bufs);
+      rest.consume(ec ? 0 : n);
+      std::tie(ec, std::ignore) = co_await asio::async_write(socket_, rest, kTuple);
+    }
     if (ec) {
       write_failed_ = true;
       if (watch_->hook != nullptr) watch_->hook->cancel();
@@ -178,34 +210,28 @@ class Session final : public Request, public Response {
     co_return true;
   }
 
-  void arm_watch() {
-    watch_->armed = true;
-    const uint64_t gen = watch_->generation;
-    stream_.socket().async_wait(tcp::socket::wait_read, [w = watch_, gen](beast::error_code ec) {
-      if (!w->alive || w->generation != gen || ec) {
-        if (w->generation == gen) w->armed = false;
-        return;
-      }
+  // Watches for the client going away while a handler works on its request. Armed by the
+  // sweep, so that quick requests never pay for it; left pending after the request
+  // (cancelling it would cost a trip through the event loop), it completes with the next
+  // request's bytes and then finds no hook, or that request's hook.
+  static void arm_watch(const std::shared_ptr<WatchState>& watch) {
+    watch->armed = true;
+    watch->socket->async_wait(tcp::socket::wait_read, [w = watch](beast::error_code ec) {
+      w->armed = false;
+      if (!w->alive || ec || w->hook == nullptr) return;
       char c = 0;
       const ssize_t n = ::recv(w->socket->native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-      w->armed = false;
       if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
         w->gone = true;
-        if (w->hook != nullptr) w->hook->cancel();
+        w->hook->cancel();
+      } else if (n < 0) {
+        arm_watch(w);  // the bytes that woke us were the request's own, already read
       }
       // n > 0: the client pipelined its next request; it is still there.
     });
   }
 
-  void disarm_watch() {
-    watch_->hook = nullptr;
-    ++watch_->generation;
-    if (watch_->armed) {
-      watch_->armed = false;
-      beast::error_code ec;
-      stream_.socket().cancel(ec);
-    }
-  }
+  void disarm_watch() { watch_->hook = nullptr; }
 
   Task<void> send_error(ErrorCode code, std::string message) {
     keep_alive_ = false;
@@ -220,19 +246,11 @@ class Session final : public Request, public Response {
       in_request_ = false;
       if (worker_.draining) co_return;
       if (buffer_.size() == 0) {
-        stream_.expires_after(limits_.idle_timeout);
-        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), kTuple);
+        auto ec = co_await read_more(limits_.idle_timeout);
         if (ec) co_return;  // closed, idle timeout, or drained
-        buffer_.commit(n);
       }
       in_request_ = true;
-      parser_.emplace();
-      parser_->header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
-      parser_->body_limit(limits_.body_bytes);
-      stream_.expires_after(limits_.read_timeout);
-      auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, *parser_, kTuple);
-      stream_.expires_never();
-      if (ec) {
+      if (auto ec = co_await read_request(); ec) {
         if (co_await answer_read_error(ec)) co_await linger();
         co_return;
       }
@@ -248,20 +266,58 @@ class Session final : public Request, public Response {
     }
   }
 
+  // Reads what has arrived into buffer_, waiting at most `timeout`.
+  Task<beast::error_code> read_more(std::chrono::milliseconds timeout) {
+    deadline_ = Clock::now() + timeout;
+    timed_out_ = false;
+    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadSize), kTuple);
+    deadline_ = kNoDeadline;
+    if (ec == asio::error::operation_aborted && timed_out_) co_return beast::error::timeout;
+    if (!ec) buffer_.commit(n);
+    co_return ec;
+  }
+
+  // Parses one request from buffer_, reading more as needed within limits.read_timeout.
+  Task<beast::error_code> read_request() {
+    parser_.emplace();
+    parser_->eager(true);
+    parser_->header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
+    parser_->body_limit(limits_.body_bytes);
+    const auto deadline = Clock::now() + limits_.read_timeout;
+    for (;;) {
+      if (buffer_.size() > 0) {
+        beast::error_code ec;
+        buffer_.consume(parser_->put(buffer_.data(), ec));
+        if (ec && ec != bhttp::error::need_more) co_return ec;
+        if (parser_->is_done()) co_return beast::error_code{};
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) co_return beast::error::timeout;
+      auto ec = co_await read_more(left);
+      if (ec == asio::error::eof) {
+        if (!parser_->got_some()) co_return bhttp::error::end_of_stream;
+        parser_->put_eof(ec);
+        co_return ec ? ec : bhttp::error::partial_message;
+      }
+      if (ec) co_return ec;
+    }
+  }
+
   // After an error answer to a request whose body is still arriving: stop sending, then read
   // and discard for a moment, so the client can finish writing and read the answer instead of
   // meeting a reset (what nginx calls a lingering close).
   Task<void> linger() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(kLingerTime);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    deadline_ = Clock::now() + kLingerTime;
     std::array<char, 8192> scratch;
     size_t total = 0;
     while (total < kLingerBytes) {
-      auto [rec, n] = co_await stream_.async_read_some(asio::buffer(scratch), kTuple);
+      auto [rec, n] = co_await socket_.async_read_some(asio::buffer(scratch), kTuple);
       if (rec) break;
       total += n;
     }
+    deadline_ = kNoDeadline;
   }
 
   // Answers a request that could not be read; true when an answer was sent.
@@ -291,19 +347,48 @@ class Session final : public Request, public Response {
   }
 
   Worker& worker_;
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
   const ServerLimits& limits_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string head_;
   std::shared_ptr<WatchState> watch_;
   std::list<Session*>::iterator self_;
+  Clock::time_point deadline_ = kNoDeadline;
+  bool timed_out_ = false;
   bool in_request_ = false;
   bool keep_alive_ = true;
   bool started_ = false;
   bool streaming_ = false;
   bool write_failed_ = false;
 };
+
+// Timeouts are checked by one coarse sweep per worker rather than a timer per read: arming
+// and cancelling a timer around every read would cost system calls on every request.
+// After a burst of connections has gone, the memory it took goes back to the system.
+Task<void> sweep(Worker& worker) {
+  asio::steady_timer timer(worker.ioc);
+  size_t peak = 0;
+  while (!worker.sessions.empty()) {
+    timer.expires_after(worker.tick);
+    co_await timer.async_wait(kTuple);
+    const auto now = Clock::now();
+    for (auto it = worker.sessions.begin(); it != worker.sessions.end();) (*it++)->on_tick(now);
+    peak = std::max(peak, worker.sessions.size());
+    if (peak >= kTrimAfterSessions && worker.sessions.size() < peak / 4) {
+      malloc_trim(0);
+      peak = worker.sessions.size();
+    }
+  }
+  if (peak >= kTrimAfterSessions) malloc_trim(0);
+  worker.sweeping = false;
+}
+
+void start_sweep(Worker& worker) {
+  if (worker.sweeping) return;
+  worker.sweeping = true;
+  asio::co_spawn(worker.ioc, sweep(worker), asio::detached);
+}
 
 Task<void> run_session(Worker& worker, tcp::socket socket, const ServerLimits& limits) {
   Session session(worker, std::move(socket), limits);
@@ -367,6 +452,8 @@ Result<uint16_t> Server::start() {
   for (int i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->handler = impl_->factory(i);
+    w->tick = std::clamp(std::min(o.limits.read_timeout, o.limits.idle_timeout) / 10,
+                         std::chrono::milliseconds(5), std::chrono::milliseconds(100));
     w->acceptor.emplace(w->ioc);
     const tcp::endpoint ep(address, port);
     w->acceptor->open(ep.protocol(), ec);
