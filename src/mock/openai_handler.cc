@@ -31,8 +31,11 @@ class Sleeper final : public http::CancelHook {
   // False when cut short by a disconnect.
   Task<bool> sleep(Request& req, std::chrono::microseconds d) {
     if (d.count() <= 0) co_return !req.client_gone();
+    co_return co_await sleep_until(req, std::chrono::steady_clock::now() + d);
+  }
+  Task<bool> sleep_until(Request& req, std::chrono::steady_clock::time_point t) {
     req.on_disconnect(this);
-    timer_.expires_after(d);
+    timer_.expires_at(t);
     co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
     req.on_disconnect(nullptr);
     co_return !req.client_gone();
@@ -209,18 +212,33 @@ class OpenAiHandler final : public http::Handler {
     };
     chunk(R"({"role":"assistant","content":"","refusal":null})", "null");
     if (!co_await res.write(event)) co_return;
-    std::string delta;
-    for (int i = 0; i < b.length; ++i) {
-      if (i > 0 && !co_await sleeper.sleep(req, b.gap)) co_return;
-      if (i == b.reset_after) {
-        res.abort();
-        co_return;
+    // Deltas keep to their schedule (start + i * gap) however late a write was; when the
+    // mock falls behind, the deltas already due go out together in one write.
+    std::string delta, batch;
+    auto due = std::chrono::steady_clock::now();
+    for (int i = 0; i < b.length;) {
+      if (i > 0) {
+        due += b.gap;
+        if (due > std::chrono::steady_clock::now() && !co_await sleeper.sleep_until(req, due)) co_return;
       }
-      delta.assign(R"({"content":)");
-      json::append_quoted(delta, mock_token(seed, i));
-      delta += '}';
-      chunk(delta, "null");
-      if (!co_await res.write(event)) co_return;
+      batch.clear();
+      const auto now = std::chrono::steady_clock::now();
+      for (;;) {
+        if (i == b.reset_after) {
+          if (!batch.empty() && !co_await res.write(batch)) co_return;
+          res.abort();
+          co_return;
+        }
+        delta.assign(R"({"content":)");
+        json::append_quoted(delta, mock_token(seed, i));
+        delta += '}';
+        chunk(delta, "null");
+        batch += event;
+        ++i;
+        if (i == b.length || b.gap.count() == 0 || due + b.gap > now) break;
+        due += b.gap;
+      }
+      if (!co_await res.write(batch)) co_return;
     }
     if (b.reset_after == b.length) {
       res.abort();
