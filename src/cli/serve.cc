@@ -1,6 +1,7 @@
 #include "cli/serve.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
@@ -27,6 +28,16 @@ sigset_t block_stop_signals() {
   return set;
 }
 
+// Every stream holds two descriptors (client and provider): take all the process may have,
+// as nginx's worker_rlimit_nofile does, instead of failing at the soft limit (often 1024).
+void raise_descriptor_limit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
 int wait_for_signal(const sigset_t& set) {
   int sig = 0;
   sigwait(&set, &sig);
@@ -37,6 +48,7 @@ int wait_for_signal(const sigset_t& set) {
 
 int serve(const ServeFlags& flags) {
   const sigset_t signals = block_stop_signals();
+  raise_descriptor_limit();
   auto cfg = config::load({.path = flags.config}, config::process_env());
   if (!cfg) {
     std::fprintf(stderr, "switchyard: %s\n", cfg.error().message.c_str());
@@ -107,6 +119,7 @@ int serve(const ServeFlags& flags) {
 
 int mock_upstream(const MockFlags& flags) {
   const sigset_t signals = block_stop_signals();
+  raise_descriptor_limit();
   mock::MockOptions o{flags.host, static_cast<uint16_t>(flags.port), flags.workers, flags.api_key};
   mock::MockUpstream m(o);
   auto port = m.start();
