@@ -81,5 +81,25 @@ TEST(JsonQuote, RoundTrips) {
   EXPECT_EQ(unescape(out), "he said \"hi\"\n\x01");
 }
 
+// Strings are skipped eight bytes at a time: what ends or breaks a string must be found at
+// every offset within such a block, and multi-byte UTF-8 must pass.
+TEST(JsonScan, StringSpecialsFoundAtEveryOffset) {
+  for (size_t at = 0; at < 20; ++at) {
+    const std::string text(at, 'a');
+    EXPECT_TRUE(validate("\"" + text + "\"")) << at;
+    EXPECT_TRUE(validate("\"" + text + "\\n" + text + "\"")) << at;
+    EXPECT_TRUE(validate("\"" + text + "\\\"" + text + "\"")) << at;
+    EXPECT_TRUE(validate("\"" + text + "caf\xC3\xA9 \xE2\x9C\x93" + text + "\"")) << at;
+    EXPECT_FALSE(validate("\"" + text + "\x01" + text + "\"")) << at;
+    EXPECT_FALSE(validate("\"" + text + "\x1F" + text + "\"")) << at;
+    EXPECT_FALSE(validate("\"" + text + "\\x" + text + "\"")) << at;
+    EXPECT_FALSE(validate("\"" + text)) << at;
+  }
+  std::array<Field, 1> f;
+  constexpr std::array<std::string_view, 1> keys{"b"};
+  ASSERT_TRUE(scan_object(R"({"a":"0123456789abcdef","b":"x"})", keys, f));
+  EXPECT_EQ(f[0].raw, "\"x\"");
+}
+
 }  // namespace
 }  // namespace sy::json
