@@ -349,5 +349,75 @@ TEST_F(Gateway, SigtermDrainsStreamsInFlight) {
   delete gw;
 }
 
+// A gateway with tight timeouts, for the tests of what happens when someone is too slow.
+class Timeouts : public Gateway {
+ protected:
+  void SetUp() override {
+    config_path_ = std::filesystem::temp_directory_path() / ("switchyard-it-timeouts-" + std::to_string(getpid()) + ".yaml");
+    std::ofstream(config_path_) << "demo: false\n"
+                                   "limits: {read_timeout_ms: 300, idle_timeout_ms: 600}\n"
+                                   "upstream: {read_timeout_ms: 500}\n"
+                                   "providers:\n"
+                                   "  - name: mock\n"
+                                   "    kind: openai\n"
+                                   "    base_url: http://127.0.0.1:" << mock_port_ << "/v1\n"
+                                   "    api_key: sk-test\n"
+                                   "    models: '*'\n";
+    gw_ = std::make_unique<Process>(std::vector<std::string>{SY_BINARY, "serve", "--config", config_path_.string(), "--listen", "127.0.0.1:0", "--workers", "1"});
+    port_here_ = port_in(gw_->wait_for_line("listening on"));
+    ASSERT_GT(port_here_, 0) << gw_->output();
+  }
+  void TearDown() override {
+    gw_.reset();
+    std::filesystem::remove(config_path_);
+  }
+
+  // Sends `bytes` on a new connection, then reads until the server closes it (or 5 s pass).
+  std::string exchange_raw(std::string_view bytes) const {
+    asio::io_context ioc;
+    asio::ip::tcp::socket s(ioc);
+    s.connect({asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port_here_)});
+    if (!bytes.empty()) asio::write(s, asio::buffer(bytes));
+    std::string got;
+    std::array<char, 4096> buf;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    s.non_blocking(true);
+    while (std::chrono::steady_clock::now() < give_up) {
+      boost::system::error_code ec;
+      const size_t n = s.read_some(asio::buffer(buf), ec);
+      if (ec == asio::error::would_block) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      if (ec) return got;  // closed by the server
+      got.append(buf.data(), n);
+    }
+    return got + "<still open after 5 s>";
+  }
+
+  std::unique_ptr<Process> gw_;
+  std::filesystem::path config_path_;
+  int port_here_ = 0;
+};
+
+TEST_F(Timeouts, RequestTooSlowToArriveIs408) {
+  const std::string got = exchange_raw("POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                                       "content-length: 100\r\n\r\n{\"model\":");
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 408")) << got;
+  EXPECT_NE(got.find("limits.read_timeout_ms"), std::string::npos) << got;
+  EXPECT_NE(got.find(R"("code":"request_timeout")"), std::string::npos) << got;
+}
+
+TEST_F(Timeouts, IdleConnectionIsClosed) {
+  EXPECT_EQ(exchange_raw(""), "");  // closed with no answer: nothing was asked
+}
+
+TEST_F(Timeouts, SilentProviderIs504) {
+  const Reply r = call("POST", "/v1/chat/completions", chat_body("mock/ttft-3000ms", false), port_here_);
+  EXPECT_EQ(r.status, 504) << r.body;
+  EXPECT_NE(r.body.find("sent nothing for 500 ms"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("code":"upstream_timeout")"), std::string::npos) << r.body;
+}
+
 }  // namespace
 }  // namespace sy::testing
