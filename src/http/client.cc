@@ -32,10 +32,14 @@ constexpr size_t kReadSize = 16 * 1024;
 constexpr auto kTick = std::chrono::milliseconds(100);  // granularity of connect/read timeouts
 constexpr auto kNoDeadline = Clock::time_point::max();
 
+// A connection and its buffers, reused by every exchange that borrows it from the pool.
 struct Connection {
   std::variant<PlainStream, TlsStream> stream;
   beast::flat_buffer buffer;
   Clock::time_point idle_since{};
+  std::string head;                          // the request line and headers being sent
+  std::vector<asio::const_buffer> request;   // head + body parts, one gather write
+  char body_piece[16384];                    // what read_some() hands out
 
   tcp::socket& socket() {
     if (auto* p = std::get_if<PlainStream>(&stream)) return *p;
@@ -153,16 +157,39 @@ class Deadlines {
   bool sweeping_ = false;
 };
 
+// One upstream origin ("https://api.openai.com:443") and its idle keep-alive connections.
+struct Origin {
+  Url url;
+  std::string key;
+  std::deque<std::unique_ptr<Connection>> idle;
+};
+
+struct StringViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct Client::Impl {
   ClientOptions options;
   ssl::context tls{ssl::context::tls_client};
-  std::unordered_map<std::string, std::deque<std::unique_ptr<Connection>>> idle;
+  std::unordered_map<std::string, std::unique_ptr<Origin>, StringViewHash, std::equal_to<>> origins;
   Deadlines deadlines;
 
-  std::unique_ptr<Connection> take_idle(const std::string& origin) {
-    auto it = idle.find(origin);
-    if (it == idle.end()) return nullptr;
-    auto& q = it->second;
+  // Found without allocating: the key is formatted on the stack.
+  Origin& origin_for(const Url& url) {
+    char buf[320];
+    const auto r = fmt::format_to_n(buf, sizeof buf, "{}://{}:{}", url.tls ? "https" : "http", url.host, url.port);
+    const std::string key = r.size <= sizeof buf ? std::string() : url.origin();
+    const std::string_view k = key.empty() ? std::string_view(buf, r.size) : std::string_view(key);
+    if (auto it = origins.find(k); it != origins.end()) return *it->second;
+    auto o = std::make_unique<Origin>(Origin{url, std::string(k), {}});
+    Origin& ref = *o;
+    origins.emplace(ref.key, std::move(o));
+    return ref;
+  }
+
+  std::unique_ptr<Connection> take_idle(Origin& origin) {
+    auto& q = origin.idle;
     const auto now = Clock::now();
     while (!q.empty()) {
       std::unique_ptr<Connection> c = std::move(q.back());
@@ -172,8 +199,8 @@ struct Client::Impl {
     return nullptr;
   }
 
-  void give_back(const std::string& origin, std::unique_ptr<Connection> c) {
-    auto& q = idle[origin];
+  void give_back(Origin& origin, std::unique_ptr<Connection> c) {
+    auto& q = origin.idle;
     if (q.size() >= options.max_idle_per_origin) return;
     c->idle_since = Clock::now();
     q.push_back(std::move(c));
@@ -182,7 +209,7 @@ struct Client::Impl {
 
 class PooledExchange final : public Exchange, Deadlines::Entry {
  public:
-  PooledExchange(Client::Impl& pool, Url url) : pool_(pool), url_(std::move(url)), origin_(url_.origin()) {}
+  PooledExchange(Client::Impl& pool, Origin& origin) : pool_(pool), origin_(origin), url_(origin.url) {}
   ~PooledExchange() override {
     if (registered_) pool_.deadlines.remove(this);
     if (conn_ && reusable_ && parser_ && parser_->is_done() && parser_->get().keep_alive()) {
@@ -202,21 +229,6 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
       pool_.deadlines.add(this, co_await asio::this_coro::executor);
       registered_ = true;
     }
-    head_.clear();
-    size_t body_size = 0;
-    for (auto part : req.body) body_size += part.size();
-    fmt::format_to(std::back_inserter(head_), "{} {} HTTP/1.1\r\nhost: {}\r\n", req.method, req.target, url_.host);
-    for (const Header& h : req.headers) {
-      head_ += h.name;
-      head_ += ": ";
-      head_ += h.value;
-      head_ += "\r\n";
-    }
-    fmt::format_to(std::back_inserter(head_), "content-length: {}\r\n\r\n", body_size);
-    buffers_.clear();
-    buffers_.emplace_back(head_.data(), head_.size());
-    for (auto part : req.body) buffers_.emplace_back(part.data(), part.size());
-
     // A pooled connection may have been closed by the server while idle: if it fails before
     // any byte of the response arrived, try once more on a fresh connection.
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -226,10 +238,11 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
         auto c = co_await connect();
         if (!c) co_return tl::unexpected(c.error());
       }
+      compose(req);
       auto r = co_await write_and_read_head();
       if (r || !reused || cancelled_ || !stale_) co_return r;
     }
-    co_return fail(ErrorCode::kUpstreamUnreachable, fmt::format("cannot reach {}", origin_));
+    co_return fail(ErrorCode::kUpstreamUnreachable, fmt::format("cannot reach {}", origin_.key));
   }
 
   int status() const override { return parser_ ? static_cast<int>(parser_->get().result_int()) : 0; }
@@ -242,10 +255,11 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
 
   Task<Result<std::string_view>> read_some() override {
     auto& body = parser_->get().body();
-    body.data = chunk_;
-    body.size = sizeof(chunk_);
+    char* const piece = conn_->body_piece;
+    body.data = piece;
+    body.size = sizeof(conn_->body_piece);
     for (;;) {
-      // Parse what is buffered: body bytes land in chunk_, framing (chunked) removed.
+      // Parse what is buffered: body bytes land in the piece, framing (chunked) removed.
       while (conn_->buffer.size() > 0 && !parser_->is_done() && body.size > 0) {
         beast::error_code ec;
         const size_t used = parser_->put(conn_->buffer.data(), ec);
@@ -257,8 +271,8 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
         }
         if (used == 0) break;
       }
-      const size_t n = sizeof(chunk_) - body.size;
-      if (n > 0) co_return std::string_view(chunk_, n);
+      const size_t n = sizeof(conn_->body_piece) - body.size;
+      if (n > 0) co_return std::string_view(piece, n);
       if (parser_->is_done()) co_return std::string_view{};
       auto ec = co_await read_more();
       if (ec == asio::error::eof && parser_->need_eof()) {  // a body delimited by the close
@@ -281,13 +295,32 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
       if (piece->empty()) co_return out;
       if (out.size() + piece->size() > pool_.options.max_body_bytes) {
         reusable_ = false;
-        co_return fail(ErrorCode::kUpstreamError, fmt::format("the response from {} exceeds {} bytes", origin_, pool_.options.max_body_bytes));
+        co_return fail(ErrorCode::kUpstreamError, fmt::format("the response from {} exceeds {} bytes", origin_.key, pool_.options.max_body_bytes));
       }
       out.append(*piece);
     }
   }
 
  private:
+  // The request head and the gather list, in the connection's own (reused) buffers.
+  void compose(const OutRequest& req) {
+    std::string& head = conn_->head;
+    head.clear();
+    size_t body_size = 0;
+    for (auto part : req.body) body_size += part.size();
+    fmt::format_to(std::back_inserter(head), "{} {} HTTP/1.1\r\nhost: {}\r\n", req.method, req.target, url_.host);
+    for (const Header& h : req.headers) {
+      head += h.name;
+      head += ": ";
+      head += h.value;
+      head += "\r\n";
+    }
+    fmt::format_to(std::back_inserter(head), "content-length: {}\r\n\r\n", body_size);
+    conn_->request.clear();
+    conn_->request.emplace_back(head.data(), head.size());
+    for (auto part : req.body) conn_->request.emplace_back(part.data(), part.size());
+  }
+
   void expire() override {
     deadline = kNoDeadline;
     timed_out_ = true;
@@ -314,7 +347,7 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
 
   Error read_error(beast::error_code ec) const {
     if (timed_out_) {
-      return Error{ErrorCode::kUpstreamTimeout, fmt::format("{} sent nothing for {} ms", origin_, pool_.options.read_timeout.count()), {}, 0};
+      return Error{ErrorCode::kUpstreamTimeout, fmt::format("{} sent nothing for {} ms", origin_.key, pool_.options.read_timeout.count()), {}, 0};
     }
     if (cancelled_) return Error{ErrorCode::kUnavailable, "the request was cancelled", {}, 0};
     return io_error(ErrorCode::kUpstreamUnreachable, "connection lost reading from", url_, ec);
@@ -327,7 +360,7 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
     deadline = kNoDeadline;
     if (!r && timed_out_) {
       timed_out_ = false;
-      co_return tl::unexpected(Error{ErrorCode::kUpstreamTimeout, fmt::format("connecting to {} timed out after {} ms", origin_, pool_.options.connect_timeout.count()), {}, 0});
+      co_return tl::unexpected(Error{ErrorCode::kUpstreamTimeout, fmt::format("connecting to {} timed out after {} ms", origin_.key, pool_.options.connect_timeout.count()), {}, 0});
     }
     co_return r;
   }
@@ -373,7 +406,7 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
   Task<Result<bool>> write_and_read_head() {
     stale_ = false;
     deadline = Clock::now() + pool_.options.read_timeout;
-    beast::error_code ec = co_await conn_->write_all(buffers_);
+    beast::error_code ec = co_await conn_->write_all(conn_->request);
     deadline = kNoDeadline;
     if (ec) {
       stale_ = !timed_out_;
@@ -406,18 +439,15 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
   }
 
   Client::Impl& pool_;
-  Url url_;
-  std::string origin_;
+  Origin& origin_;
+  const Url& url_;
   std::unique_ptr<Connection> conn_;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
-  std::string head_;
-  std::vector<asio::const_buffer> buffers_;
   bool registered_ = false;
   bool reusable_ = false;
   bool cancelled_ = false;
   bool timed_out_ = false;
   bool stale_ = false;
-  char chunk_[16384];
 };
 
 Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
@@ -434,12 +464,12 @@ Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
 Client::~Client() = default;
 
 std::unique_ptr<Exchange> Client::exchange(const Url& url) {
-  return std::make_unique<PooledExchange>(*impl_, url);
+  return std::make_unique<PooledExchange>(*impl_, impl_->origin_for(url));
 }
 
 size_t Client::idle_connections() const {
   size_t n = 0;
-  for (const auto& [k, q] : impl_->idle) n += q.size();
+  for (const auto& [k, o] : impl_->origins) n += o->idle.size();
   return n;
 }
 
