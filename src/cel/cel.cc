@@ -1,8 +1,10 @@
 #include "cel/cel.h"
 
-#include <fmt/format.h>
+#include <cstddef>
+#include <memory>
+#include <new>
 
-#include <array>
+#include <fmt/format.h>
 
 #include "cel/eval.h"
 #include "cel/planner.h"
@@ -42,6 +44,29 @@ CompileError make_error(std::string_view src, uint32_t offset, std::string messa
   return e;
 }
 
+// Slots on the stack for programs with few variables; only the ones in use are constructed.
+class InlineSlots {
+ public:
+  static constexpr int kCapacity = 8;
+  explicit InlineSlots(int n) : n_(n) {
+    for (int i = 0; i < n_; ++i) {
+      new (&storage_[i * sizeof(Slot)]) Slot();
+    }
+  }
+  ~InlineSlots() {
+    for (int i = 0; i < n_; ++i) {
+      data()[i].~Slot();
+    }
+  }
+  InlineSlots(const InlineSlots&) = delete;
+  InlineSlots& operator=(const InlineSlots&) = delete;
+  Slot* data() { return std::launder(reinterpret_cast<Slot*>(storage_)); }
+
+ private:
+  alignas(Slot) std::byte storage_[kCapacity * sizeof(Slot)];
+  int n_;
+};
+
 }  // namespace
 
 std::string CompileError::to_string() const {
@@ -66,18 +91,22 @@ tl::expected<Program, CompileError> compile(std::string_view source, const Env& 
 const std::string& Program::source() const { return state_->source; }
 
 tl::expected<Value, EvalError> Program::evaluate(const Activation& activation) const {
-  constexpr int kInlineSlots = 8;
-  std::array<Value, kInlineSlots> inline_slots;
-  std::vector<Value> heap_slots;
   EvalContext ctx;
   ctx.activation = &activation;
   ctx.limits = &state_->limits;
-  ctx.slots = inline_slots.data();
-  if (state_->plan.max_slots > kInlineSlots) {
-    heap_slots.resize(static_cast<size_t>(state_->plan.max_slots));
-    ctx.slots = heap_slots.data();
+  const int slots = state_->plan.max_slots;
+  Value v;
+  if (slots == 0) {
+    v = state_->root->eval(ctx);
+  } else if (slots <= InlineSlots::kCapacity) {
+    InlineSlots inline_slots(slots);
+    ctx.slots = inline_slots.data();
+    v = state_->root->eval(ctx);
+  } else {
+    auto heap_slots = std::make_unique<Slot[]>(static_cast<size_t>(slots));
+    ctx.slots = heap_slots.get();
+    v = state_->root->eval(ctx);
   }
-  Value v = state_->root->eval(ctx);
   if (ctx.aborted) return tl::unexpected(EvalError{ctx.abort_message});
   if (v.is_error()) return tl::unexpected(EvalError{std::string(v.str())});
   return v;

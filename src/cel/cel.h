@@ -29,6 +29,11 @@ struct Limits {
   size_t max_collection_size = 100'000;      // elements in a list or map built during evaluation,
                                              // nested elements included
   size_t max_string_bytes = 1 << 20;         // bytes in one string or bytes value built during evaluation
+  int64_t max_work = 100'000'000;  // work units per evaluation, about one per byte handled:
+                                   // functions and operators cost the bytes of their string
+                                   // arguments and results plus 16 per list or map element;
+                                   // each comprehension step costs 16 per node of its body.
+                                   // Bounds the time of any rule (tens of milliseconds).
 };
 
 struct Options {
@@ -90,7 +95,23 @@ class Activation {
   }
   const Value* find(std::string_view name) const {
     for (const auto& [n, v] : vars_) {
-      if (n == name) return &v;
+      if (same_text(n, name)) {
+        return &v;
+      }
+    }
+    return nullptr;
+  }
+  // find() that tries position `hint` first and updates it: a reference that keeps its hint
+  // finds variables of activations built alike (one per request) in one comparison.
+  const Value* find(std::string_view name, size_t& hint) const {
+    if (hint < vars_.size() && same_text(vars_[hint].first, name)) {
+      return &vars_[hint].second;
+    }
+    for (size_t i = 0; i < vars_.size(); ++i) {
+      if (same_text(vars_[i].first, name)) {
+        hint = i;
+        return &vars_[i].second;
+      }
     }
     return nullptr;
   }

@@ -20,16 +20,30 @@ Value fold(const Value& accu, const Value& p, bool is_or) {
 }  // namespace
 
 Value ComprehensionNode::eval(EvalContext& ctx) const {
-  Value range = range_->eval(ctx);
-  if (range.is_error()) return range;
   if (macro_ == Macro::kBind) {
-    ctx.slots[slot1_] = std::move(range);
+    Value init = range_->eval(ctx);
+    if (init.is_error()) {
+      return init;
+    }
+    ctx.set_slot(slot1_, std::move(init));
     return a_->eval(ctx);
   }
+  // The range is borrowed when it already exists (an activation variable, a constant, an outer
+  // loop's element): it then outlives the loop, and steps point into it instead of copying.
+  Value owned;
+  const Value* borrowed = range_->borrow(ctx);
+  if (borrowed == nullptr) {
+    owned = range_->eval(ctx);
+    if (owned.is_error()) {
+      return owned;
+    }
+    borrowed = &owned;
+  }
+  const Value& range = *borrowed;
   if (macro_ == Macro::kOptMap || macro_ == Macro::kOptFlatMap) {
     if (range.kind() != Kind::kOptional) return no_overload(macro_ == Macro::kOptMap ? "optMap" : "optFlatMap", &range, 1);
     if (!range.has_value()) return range;
-    ctx.slots[slot1_] = range.optional_value();
+    ctx.ref_slot(slot1_, range.optional_value());
     Value r = a_->eval(ctx);
     if (r.is_error() || macro_ == Macro::kOptFlatMap) {
       if (!r.is_error() && r.kind() != Kind::kOptional) return no_overload("optFlatMap", &r, 1);
@@ -60,15 +74,20 @@ Value ComprehensionNode::eval_list(EvalContext& ctx, const Value& range) const {
     if (++ctx.iterations > ctx.limits->max_iterations) {
       return ctx.abort(fmt::format("comprehension iterations exceed the limit of {}", ctx.limits->max_iterations));
     }
+    if (!ctx.charge(step_work_)) {
+      return Value::error(ctx.abort_message);
+    }
     if (is_map) {
       const auto& e = range.entries()[i];
-      ctx.slots[slot1_] = e.first;
-      if (slot2_ >= 0) ctx.slots[slot2_] = e.second;
+      ctx.ref_slot(slot1_, e.first);
+      if (slot2_ >= 0) {
+        ctx.ref_slot(slot2_, e.second);
+      }
     } else if (slot2_ >= 0) {
-      ctx.slots[slot1_] = Value::integer(static_cast<int64_t>(i));
-      ctx.slots[slot2_] = range.items()[i];
+      ctx.set_slot(slot1_, Value::integer(static_cast<int64_t>(i)));
+      ctx.ref_slot(slot2_, range.items()[i]);
     } else {
-      ctx.slots[slot1_] = range.items()[i];
+      ctx.ref_slot(slot1_, range.items()[i]);
     }
     switch (macro_) {
       case Macro::kAll:
@@ -90,7 +109,9 @@ Value ComprehensionNode::eval_list(EvalContext& ctx, const Value& range) const {
         Value p = a_->eval(ctx);
         if (p.is_error()) return p;
         if (!p.is_bool()) return no_overload("filter", &p, 1);
-        if (p.as_bool()) items.push_back(ctx.slots[slot1_]);
+        if (p.as_bool()) {
+          items.push_back(ctx.slot(slot1_));
+        }
         break;
       }
       case Macro::kMap:
@@ -106,13 +127,11 @@ Value ComprehensionNode::eval_list(EvalContext& ctx, const Value& range) const {
         Value v = (b_ ? b_ : a_)->eval(ctx);
         if (v.is_error()) return v;
         if (macro_ == Macro::kTransformMap) {
-          entries.emplace_back(ctx.slots[slot1_], std::move(v));
+          entries.emplace_back(ctx.slot(slot1_), std::move(v));
         } else if (macro_ == Macro::kTransformMapEntry) {
           if (v.kind() != Kind::kMap) return no_overload("transformMapEntry", &v, 1);
+          // Repeated keys are found once the map is built (linear, see Value::duplicate_key).
           for (const auto& [k, x] : v.entries()) {
-            for (const auto& [ok, ox] : entries) {
-              if (equal(ok, k)) return Value::error(fmt::format("insert failed: key {} already exists", debug_string(k)));
-            }
             entries.emplace_back(k, x);
           }
         } else {
@@ -131,7 +150,15 @@ Value ComprehensionNode::eval_list(EvalContext& ctx, const Value& range) const {
     case Macro::kExists: return accu;
     case Macro::kExistsOne: return Value::boolean(count == 1);
     case Macro::kTransformMap:
-    case Macro::kTransformMapEntry: return check_weight(Value::map(std::move(entries)), ctx);
+      return check_weight(Value::map(std::move(entries)), ctx);
+    case Macro::kTransformMapEntry: {
+      Value m = Value::map(std::move(entries));
+      if (const Value* dup = m.duplicate_key()) {
+        return Value::error(
+            fmt::format("insert failed: key {} already exists", debug_string(*dup)));
+      }
+      return check_weight(std::move(m), ctx);
+    }
     default: return make_list(std::move(items), ctx);
   }
 }

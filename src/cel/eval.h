@@ -1,7 +1,7 @@
 #pragma once
 // Internal: the evaluation tree, the context it runs in, and the function registry.
 //
-//   EvalContext ctx{&activation, slots, limits};
+//   EvalContext ctx{&activation, slots, limits};  // slots: Slot[plan.max_slots]
 //   Value v = root->eval(ctx);          // never throws; CEL errors come back as error values
 //   const auto* fns = find_overloads("size");
 
@@ -14,17 +14,71 @@
 #include "cel/cel.h"
 #include "cel/value.h"
 
+namespace re2 {
+class RE2;
+}
+
 namespace sy::cel {
 
 __extension__ typedef __int128 Int128;  // nanosecond arithmetic on timestamps and durations
 
+// Work units (Limits::max_work) charged per list or map element and per comprehension-body node.
+constexpr int64_t kElementWork = 16;
+
+// Work per pattern byte when a pattern that is not a literal is compiled during evaluation.
+constexpr int64_t kRegexCompileWork = 64;
+// Work per subject byte when matching `re`: scaled by the pattern's program size, because RE2
+// falls back to stepping every state per byte when its DFA cache overflows on big patterns.
+int64_t regex_work_per_byte(const re2::RE2& re);
+
+// What handling `v` costs against Limits::max_work: its bytes or its (nested) elements.
+inline int64_t work_of(const Value& v) {
+  switch (v.kind()) {
+    case Kind::kString:
+    case Kind::kBytes:
+      return static_cast<int64_t>(v.str().size());
+    case Kind::kList:
+    case Kind::kMap:
+      return static_cast<int64_t>(v.weight()) * kElementWork;
+    default:
+      return 0;
+  }
+}
+
+// A comprehension or bind variable. `ref` points at its current value: into the range being
+// iterated (so a step copies nothing) or at `own`, for values computed on the spot.
+struct Slot {
+  Slot() = default;
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+  Value own;
+  const Value* ref = &own;
+};
+
 struct EvalContext {
   const Activation* activation = nullptr;
-  Value* slots = nullptr;  // comprehension and bind variables, indexed by plan-time slot
+  Slot* slots = nullptr;  // comprehension and bind variables, indexed by plan-time slot
   const Limits* limits = nullptr;
   int64_t iterations = 0;
+  int64_t work = 0;      // units charged so far, see Limits::max_work
   bool aborted = false;  // a limit was exceeded: stop and report, do not absorb
   std::string abort_message;
+
+  // Adds `units` of work. False once the total passes Limits::max_work: the evaluation is then
+  // aborted and the caller returns Value::error(abort_message).
+  bool charge(int64_t units) {
+    work += units;
+    return work <= limits->max_work || over_budget();
+  }
+  bool over_budget();  // records the abort; always false
+
+  const Value& slot(int i) const { return *slots[i].ref; }
+  void set_slot(int i, Value v) {
+    slots[i].own = std::move(v);
+    slots[i].ref = &slots[i].own;
+  }
+  // `v` must stay alive while the variable is in scope (an element of the range being iterated).
+  void ref_slot(int i, const Value& v) { slots[i].ref = &v; }
 
   Value abort(std::string message) {
     if (!aborted) {
@@ -42,6 +96,11 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
   virtual Value eval(EvalContext& ctx) const = 0;
+  // The node's value without a copy when it already exists somewhere that outlives the caller's
+  // use of it (a constant, an activation variable, a slot, a field of one of those); nullptr when
+  // it must be computed (or is an error): then call eval(). Saves the reference-count traffic
+  // of copying maps and lists just to look into them.
+  virtual const Value* borrow(EvalContext&) const { return nullptr; }
   // Constant nodes expose their value so the planner can fold and pre-compile (regexes).
   virtual const Value* constant() const { return nullptr; }
   uint32_t offset() const { return offset_; }

@@ -1,9 +1,12 @@
 #include "cel/nodes.h"
 
-#include <fmt/format.h>
-#include <re2/re2.h>
-
+#include <algorithm>
 #include <array>
+#include <compare>
+
+#include <fmt/format.h>
+
+#include <re2/re2.h>
 
 namespace sy::cel {
 namespace {
@@ -26,7 +29,60 @@ Value optional_lookup(const Value& inner, const Value& key) {
   return index_value(inner, key);
 }
 
+// The node's value as a pointer: borrowed when it exists already, else evaluated into `tmp`.
+const Value* borrow_or_eval(const Node& n, EvalContext& ctx, Value& tmp) {
+  if (const Value* v = n.borrow(ctx)) {
+    return v;
+  }
+  tmp = n.eval(ctx);
+  return &tmp;
+}
+
+// map[key] or list[index] without copying, for borrow(); nullptr for anything unusual (missing
+// keys, optionals, bad index kinds) so that eval() produces the value or the error.
+const Value* lookup(const Value& c, const Value& key) {
+  if (c.kind() == Kind::kMap) {
+    switch (key.kind()) {
+      case Kind::kString:
+        return c.find_string(key.str());
+      case Kind::kInt:
+      case Kind::kUint:
+      case Kind::kBool:
+        return c.find(key);
+      default:
+        return nullptr;
+    }
+  }
+  if (c.kind() == Kind::kList && key.kind() == Kind::kInt) {
+    const int64_t i = key.as_int();
+    if (i >= 0 && static_cast<uint64_t>(i) < c.size()) {
+      return &c.items()[static_cast<size_t>(i)];
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+const Value* AttrNode::borrow(EvalContext& ctx) const {
+  for (const auto& c : candidates_) {
+    const Value* v = ctx.activation->find(c.name);
+    if (v == nullptr) {
+      continue;
+    }
+    for (const auto& f : c.fields) {
+      if (v->kind() != Kind::kMap) {
+        return nullptr;
+      }
+      v = v->find_string(f);
+      if (v == nullptr) {
+        return nullptr;
+      }
+    }
+    return v;
+  }
+  return nullptr;
+}
 
 Value AttrNode::eval(EvalContext& ctx) const {
   for (const auto& c : candidates_) {
@@ -40,8 +96,76 @@ Value AttrNode::eval(EvalContext& ctx) const {
   return Value::error(fmt::format("unknown variable: {}", candidates_.empty() ? "" : candidates_.back().name));
 }
 
+const Value* VarNode::borrow(EvalContext& ctx) const {
+  const size_t before = hint_.load(std::memory_order_relaxed);
+  size_t hint = before;
+  const Value* v = ctx.activation->find(name_, hint);
+  if (hint != before) {
+    hint_.store(hint, std::memory_order_relaxed);
+  }
+  return v;
+}
+
+Value VarNode::eval(EvalContext& ctx) const {
+  const Value* v = borrow(ctx);
+  if (v == nullptr) {
+    return Value::error(fmt::format("unknown variable: {}", name_));
+  }
+  return *v;
+}
+
+namespace {
+
+// What comparing a and b for equality costs: the bytes compared, or the smaller value's elements.
+int64_t equality_work(const Value& a, const Value& b) {
+  if (a.kind() != b.kind()) {
+    return 0;
+  }
+  if (a.kind() == Kind::kString || a.kind() == Kind::kBytes) {
+    return a.str().size() == b.str().size() ? static_cast<int64_t>(a.str().size()) : 0;
+  }
+  return std::min(work_of(a), work_of(b));
+}
+
+}  // namespace
+
+Value EqConstNode::eval(EvalContext& ctx) const {
+  Value tmp;
+  const Value& a = *borrow_or_eval(*a_, ctx, tmp);
+  if (a.is_error()) {
+    return a;
+  }
+  if (a.kind() == Kind::kString && c_.kind() == Kind::kString) {
+    const std::string_view x = a.str();
+    const std::string_view y = c_.str();
+    if (x.size() != y.size()) {
+      return Value::boolean(negate_);
+    }
+    // Bounded by the constant, itself bounded by the source: counted, and checked by the next
+    // call or comprehension step.
+    ctx.work += static_cast<int64_t>(x.size());
+    return Value::boolean(same_text(x, y) != negate_);
+  }
+  if (!ctx.charge(equality_work(a, c_))) {
+    return Value::error(ctx.abort_message);
+  }
+  return Value::boolean(equal(a, c_) != negate_);
+}
+
+const Value* SelectNode::borrow(EvalContext& ctx) const {
+  if (test_only_ || optional_) {
+    return nullptr;
+  }
+  const Value* v = operand_->borrow(ctx);
+  if (v == nullptr || v->kind() != Kind::kMap) {
+    return nullptr;
+  }
+  return v->find_string(field_);
+}
+
 Value SelectNode::eval(EvalContext& ctx) const {
-  Value v = operand_->eval(ctx);
+  Value tmp;
+  const Value& v = *borrow_or_eval(*operand_, ctx, tmp);
   if (v.is_error()) return v;
   if (v.kind() == Kind::kOptional) {
     if (!v.has_value()) return test_only_ ? Value::boolean(false) : v;
@@ -60,14 +184,42 @@ Value SelectNode::eval(EvalContext& ctx) const {
     }
     return select_field(v, field_, false);
   }
+  if (v.kind() == Kind::kMap) {
+    const Value* f = v.find_string(field_);
+    if (test_only_) {
+      return Value::boolean(f != nullptr);
+    }
+    if (f != nullptr) {
+      return *f;
+    }
+  }
   return select_field(v, field_, test_only_);
 }
 
+const Value* IndexNode::borrow(EvalContext& ctx) const {
+  if (optional_) {
+    return nullptr;
+  }
+  const Value* c = container_->borrow(ctx);
+  if (c == nullptr) {
+    return nullptr;
+  }
+  const Value* key = key_->borrow(ctx);
+  return key == nullptr ? nullptr : lookup(*c, *key);
+}
+
 Value IndexNode::eval(EvalContext& ctx) const {
-  Value c = container_->eval(ctx);
+  Value c_tmp;
+  const Value& c = *borrow_or_eval(*container_, ctx, c_tmp);
   if (c.is_error()) return c;
-  Value key = key_->eval(ctx);
+  Value key_tmp;
+  const Value& key = *borrow_or_eval(*key_, ctx, key_tmp);
   if (key.is_error()) return key;
+  if (!optional_) {
+    if (const Value* v = lookup(c, key)) {
+      return *v;
+    }
+  }
   if (c.kind() == Kind::kOptional) {
     if (!c.has_value()) return c;
     return optional_lookup(c.optional_value(), key);
@@ -76,24 +228,143 @@ Value IndexNode::eval(EvalContext& ctx) const {
   return index_value(c, key);
 }
 
-Value CallNode::eval(EvalContext& ctx) const {
-  const size_t n = args_.size();
-  std::array<Value, 4> inline_args;
-  std::vector<Value> heap_args;
-  Value* args = inline_args.data();
-  if (n > inline_args.size()) {
-    heap_args.resize(n);
-    args = heap_args.data();
-  }
-  for (size_t i = 0; i < n; ++i) {
-    args[i] = args_[i]->eval(ctx);
-    if (args[i].is_error()) return args[i];
+// Every function is at most linear in its arguments (or charges more itself), so charging
+// their size bounds the time of any call.
+Value CallNode::call(const Value* args, size_t n, int64_t work, EvalContext& ctx) const {
+  if (!ctx.charge(work)) {
+    return Value::error(ctx.abort_message);
   }
   for (const Overload* o : overloads_) {
     if (o->matches(args)) return o->fn(args, ctx);
   }
   if (overloads_.empty()) return Value::error(fmt::format("unknown function: {}", name_));
   return no_overload(name_, args, n);
+}
+
+Value CallNode::eval(EvalContext& ctx) const {
+  const size_t n = args_.size();
+  if (n == 1) {
+    // One argument: a borrowed value is already the contiguous array the function expects.
+    Value tmp;
+    const Value* arg = borrow_or_eval(*args_[0], ctx, tmp);
+    if (arg->is_error()) {
+      return *arg;
+    }
+    return call(arg, 1, 1 + work_of(*arg), ctx);
+  }
+  int64_t work = 1;
+  auto fill = [&](Value* args) -> const Value* {  // the first error, or nullptr
+    for (size_t i = 0; i < n; ++i) {
+      if (const Value* b = args_[i]->borrow(ctx)) {
+        args[i] = *b;
+      } else {
+        args[i] = args_[i]->eval(ctx);
+        if (args[i].is_error()) {
+          return &args[i];
+        }
+      }
+      work += work_of(args[i]);
+    }
+    return nullptr;
+  };
+  if (n == 2) {
+    Value args[2];
+    if (const Value* err = fill(args)) {
+      return *err;
+    }
+    return call(args, 2, work, ctx);
+  }
+  if (n <= 4) {
+    std::array<Value, 4> args;
+    if (const Value* err = fill(args.data())) {
+      return *err;
+    }
+    return call(args.data(), n, work, ctx);
+  }
+  std::vector<Value> args(n);
+  if (const Value* err = fill(args.data())) {
+    return *err;
+  }
+  return call(args.data(), n, work, ctx);
+}
+
+Value RelNode::eval(EvalContext& ctx) const {
+  Value a_tmp;
+  const Value& a = *borrow_or_eval(*a_, ctx, a_tmp);
+  if (a.is_error()) {
+    return a;
+  }
+  Value b_tmp;
+  const Value& b = *borrow_or_eval(*b_, ctx, b_tmp);
+  if (b.is_error()) {
+    return b;
+  }
+  std::partial_ordering o = std::partial_ordering::unordered;
+  if (a.kind() == Kind::kInt && b.kind() == Kind::kInt) {
+    o = a.as_int() <=> b.as_int();
+  } else {
+    // Texts compare in time linear in the shorter one; other kinds cost nothing extra.
+    const bool texts =
+        a.kind() == b.kind() && (a.kind() == Kind::kString || a.kind() == Kind::kBytes);
+    if (texts && !ctx.charge(static_cast<int64_t>(std::min(a.str().size(), b.str().size())))) {
+      return Value::error(ctx.abort_message);
+    }
+    auto c = compare(a, b);
+    if (!c) {
+      static constexpr std::string_view kNames[] = {"_<_", "_<=_", "_>_", "_>=_"};
+      const Value args[2] = {a, b};
+      return no_overload(kNames[static_cast<int>(op_)], args, 2);
+    }
+    o = *c;
+  }
+  switch (op_) {
+    case Op::kLt:
+      return Value::boolean(o < 0);
+    case Op::kLe:
+      return Value::boolean(o <= 0);
+    case Op::kGt:
+      return Value::boolean(o > 0);
+    case Op::kGe:
+      return Value::boolean(o >= 0);
+  }
+  return Value::boolean(false);
+}
+
+Value InNode::eval(EvalContext& ctx) const {
+  Value a_tmp;
+  const Value& a = *borrow_or_eval(*a_, ctx, a_tmp);
+  if (a.is_error()) {
+    return a;
+  }
+  Value c_tmp;
+  const Value& c = *borrow_or_eval(*container_, ctx, c_tmp);
+  if (c.is_error()) {
+    return c;
+  }
+  if (!ctx.charge(1 + work_of(a) + work_of(c))) {
+    return Value::error(ctx.abort_message);
+  }
+  if (c.kind() == Kind::kList) {
+    if (a.kind() == Kind::kString) {
+      for (const auto& v : c.items()) {
+        if (v.kind() == Kind::kString && same_text(v.str(), a.str())) {
+          return Value::boolean(true);
+        }
+      }
+      return Value::boolean(false);
+    }
+    for (const auto& v : c.items()) {
+      if (equal(v, a)) {
+        return Value::boolean(true);
+      }
+    }
+    return Value::boolean(false);
+  }
+  if (c.kind() == Kind::kMap) {
+    return Value::boolean(c.find(a) != nullptr);
+  }
+  const Value args[2] = {a, c};
+  return no_overload("@in", args, 2);
 }
 
 Value LogicNode::eval(EvalContext& ctx) const {
@@ -120,10 +391,15 @@ Value TernaryNode::eval(EvalContext& ctx) const {
 }
 
 Value EqNode::eval(EvalContext& ctx) const {
-  Value a = a_->eval(ctx);
+  Value a_tmp;
+  const Value& a = *borrow_or_eval(*a_, ctx, a_tmp);
   if (a.is_error()) return a;
-  Value b = b_->eval(ctx);
+  Value b_tmp;
+  const Value& b = *borrow_or_eval(*b_, ctx, b_tmp);
   if (b.is_error()) return b;
+  if (!ctx.charge(equality_work(a, b))) {
+    return Value::error(ctx.abort_message);
+  }
   return Value::boolean(equal(a, b) != negate_);
 }
 
@@ -157,20 +433,27 @@ Value MapNode::eval(EvalContext& ctx) const {
       if (!v.has_value()) continue;
       v = Value(v.optional_value());
     }
-    for (const auto& [ok, ov] : out) {
-      if (equal(ok, k)) return Value::error(fmt::format("Failed with repeated key: {}", debug_string(k)));
-    }
     out.emplace_back(std::move(k), std::move(v));
   }
   if (out.size() > ctx.limits->max_collection_size) return ctx.abort("map exceeds the collection size limit");
-  return check_weight(Value::map(std::move(out)), ctx);
+  Value m = Value::map(std::move(out));
+  if (const Value* dup = m.duplicate_key()) {
+    return Value::error(fmt::format("Failed with repeated key: {}", debug_string(*dup)));
+  }
+  return check_weight(std::move(m), ctx);
 }
 
 Value MatchesNode::eval(EvalContext& ctx) const {
-  Value s = subject_->eval(ctx);
+  Value tmp;
+  const Value& s = *borrow_or_eval(*subject_, ctx, tmp);
   if (s.is_error()) return s;
   if (s.kind() != Kind::kString) return no_overload("matches", &s, 1);
-  return Value::boolean(RE2::PartialMatch(s.str(), *re_));
+  if (!ctx.charge(static_cast<int64_t>(s.str().size()) * work_per_byte_)) {
+    return Value::error(ctx.abort_message);
+  }
+  const std::string_view text = s.str();
+  return Value::boolean(re_->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(),
+                                   RE2::UNANCHORED, nullptr, 0));
 }
 
 Value OptionalOrNode::eval(EvalContext& ctx) const {
@@ -187,7 +470,7 @@ Value OptionalOrNode::eval(EvalContext& ctx) const {
 
 Value BlockNode::eval(EvalContext& ctx) const {
   for (size_t i = 0; i < bindings_.size(); ++i) {
-    ctx.slots[first_slot_ + static_cast<int>(i)] = bindings_[i]->eval(ctx);
+    ctx.set_slot(first_slot_ + static_cast<int>(i), bindings_[i]->eval(ctx));
     if (ctx.aborted) return Value::error(ctx.abort_message);
   }
   return result_->eval(ctx);

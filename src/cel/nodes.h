@@ -4,6 +4,7 @@
 //   NodePtr n = std::make_unique<EqNode>(offset, std::move(lhs), std::move(rhs), /*negate=*/false);
 //   Value v = n->eval(ctx);
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@ class ConstNode final : public Node {
  public:
   ConstNode(uint32_t off, Value v) : Node(off), v_(std::move(v)) {}
   Value eval(EvalContext&) const override { return v_; }
+  const Value* borrow(EvalContext&) const override { return &v_; }
   const Value* constant() const override { return &v_; }
 
  private:
@@ -30,7 +32,8 @@ class ConstNode final : public Node {
 class SlotNode final : public Node {
  public:
   SlotNode(uint32_t off, int slot) : Node(off), slot_(slot) {}
-  Value eval(EvalContext& ctx) const override { return ctx.slots[slot_]; }
+  Value eval(EvalContext& ctx) const override { return ctx.slot(slot_); }
+  const Value* borrow(EvalContext& ctx) const override { return &ctx.slot(slot_); }
 
  private:
   int slot_;
@@ -46,9 +49,37 @@ class AttrNode final : public Node {
   };
   AttrNode(uint32_t off, std::vector<Candidate> c) : Node(off), candidates_(std::move(c)) {}
   Value eval(EvalContext& ctx) const override;
+  const Value* borrow(EvalContext& ctx) const override;
 
  private:
   std::vector<Candidate> candidates_;
+};
+
+// A plain variable (one candidate, no field path): the common case in routing rules.
+class VarNode final : public Node {
+ public:
+  VarNode(uint32_t off, std::string name) : Node(off), name_(std::move(name)) {}
+  Value eval(EvalContext& ctx) const override;
+  const Value* borrow(EvalContext& ctx) const override;
+
+ private:
+  std::string name_;
+  // Where the variable was last found in an activation (relaxed: only a lookup hint, shared
+  // by the threads evaluating this program, and written only when it changes).
+  mutable std::atomic<size_t> hint_{0};
+};
+
+// x == constant / x != constant without evaluating or copying the constant each time.
+class EqConstNode final : public Node {
+ public:
+  EqConstNode(uint32_t off, NodePtr a, Value c, bool negate)
+      : Node(off), a_(std::move(a)), c_(std::move(c)), negate_(negate) {}
+  Value eval(EvalContext& ctx) const override;
+
+ private:
+  NodePtr a_;
+  Value c_;
+  bool negate_;
 };
 
 class SelectNode final : public Node {
@@ -56,6 +87,7 @@ class SelectNode final : public Node {
   SelectNode(uint32_t off, NodePtr operand, std::string field, bool test_only, bool optional)
       : Node(off), operand_(std::move(operand)), field_(std::move(field)), test_only_(test_only), optional_(optional) {}
   Value eval(EvalContext& ctx) const override;
+  const Value* borrow(EvalContext& ctx) const override;
 
  private:
   NodePtr operand_;
@@ -69,6 +101,7 @@ class IndexNode final : public Node {
   IndexNode(uint32_t off, NodePtr c, NodePtr k, bool optional)
       : Node(off), container_(std::move(c)), key_(std::move(k)), optional_(optional) {}
   Value eval(EvalContext& ctx) const override;
+  const Value* borrow(EvalContext& ctx) const override;
 
  private:
   NodePtr container_;
@@ -83,9 +116,34 @@ class CallNode final : public Node {
   Value eval(EvalContext& ctx) const override;
 
  private:
+  Value call(const Value* args, size_t n, int64_t work, EvalContext& ctx) const;
   std::string name_;
   std::vector<NodePtr> args_;
   std::vector<const Overload*> overloads_;
+};
+
+// a < b, a <= b, a > b, a >= b: the operands are borrowed, and common kinds compare inline.
+class RelNode final : public Node {
+ public:
+  enum class Op : uint8_t { kLt, kLe, kGt, kGe };
+  RelNode(uint32_t off, NodePtr a, NodePtr b, Op op)
+      : Node(off), a_(std::move(a)), b_(std::move(b)), op_(op) {}
+  Value eval(EvalContext& ctx) const override;
+
+ private:
+  NodePtr a_, b_;
+  Op op_;
+};
+
+// a in list / a in map, with both operands borrowed.
+class InNode final : public Node {
+ public:
+  InNode(uint32_t off, NodePtr a, NodePtr container)
+      : Node(off), a_(std::move(a)), container_(std::move(container)) {}
+  Value eval(EvalContext& ctx) const override;
+
+ private:
+  NodePtr a_, container_;
 };
 
 class LogicNode final : public Node {
@@ -155,12 +213,16 @@ class ErrorNode final : public Node {
 class MatchesNode final : public Node {
  public:
   MatchesNode(uint32_t off, NodePtr subject, std::shared_ptr<const re2::RE2> re)
-      : Node(off), subject_(std::move(subject)), re_(std::move(re)) {}
+      : Node(off),
+        subject_(std::move(subject)),
+        re_(std::move(re)),
+        work_per_byte_(regex_work_per_byte(*re_)) {}
   Value eval(EvalContext& ctx) const override;
 
  private:
   NodePtr subject_;
   std::shared_ptr<const re2::RE2> re_;
+  int64_t work_per_byte_;
 };
 
 // opt.or(other) / opt.orValue(other): `other` is evaluated only when opt is empty.
@@ -177,8 +239,17 @@ class OptionalOrNode final : public Node {
 
 class ComprehensionNode final : public Node {
  public:
-  ComprehensionNode(uint32_t off, Macro m, NodePtr range, int slot1, int slot2, NodePtr a, NodePtr b)
-      : Node(off), macro_(m), range_(std::move(range)), slot1_(slot1), slot2_(slot2), a_(std::move(a)), b_(std::move(b)) {}
+  // body_nodes: how many nodes a and b hold, charged (Limits::max_work) on every step.
+  ComprehensionNode(uint32_t off, Macro m, NodePtr range, int slot1, int slot2, NodePtr a,
+                    NodePtr b, int64_t body_nodes)
+      : Node(off),
+        macro_(m),
+        range_(std::move(range)),
+        slot1_(slot1),
+        slot2_(slot2),
+        a_(std::move(a)),
+        b_(std::move(b)),
+        step_work_(body_nodes * kElementWork) {}
   Value eval(EvalContext& ctx) const override;
 
  private:
@@ -188,6 +259,7 @@ class ComprehensionNode final : public Node {
   int slot1_, slot2_;  // slot2_ < 0 for one-variable forms
   NodePtr a_;          // predicate / transform / filter (when b_ is set)
   NodePtr b_;          // transform after a filter
+  int64_t step_work_;
 };
 
 // cel.block([e0, e1, ...], result): each ei lands in a slot that later ones and result read.

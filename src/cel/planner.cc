@@ -121,7 +121,13 @@ NodePtr Planner::variable(const Expr& e, const std::string& qualified, bool abso
   const bool checked = env_.options().check && !declared_.empty();
   if (checked) {
     for (auto& c : candidates) {
-      if (is_declared(c.name)) return std::make_unique<AttrNode>(e.offset, std::vector<AttrNode::Candidate>{c});
+      if (!is_declared(c.name)) {
+        continue;
+      }
+      if (c.fields.empty()) {
+        return std::make_unique<VarNode>(e.offset, c.name);
+      }
+      return std::make_unique<AttrNode>(e.offset, std::vector<AttrNode::Candidate>{c});
     }
   }
   for (const auto& p : prefixes) {
@@ -130,11 +136,19 @@ NodePtr Planner::variable(const Expr& e, const std::string& qualified, bool abso
     }
   }
   if (checked) return fail(e.offset, fmt::format("undeclared reference to '{}'", qualified));
+  if (candidates.size() == 1 && candidates[0].fields.empty()) {
+    return std::make_unique<VarNode>(e.offset, candidates[0].name);
+  }
   return std::make_unique<AttrNode>(e.offset, std::move(candidates));
 }
 
 NodePtr Planner::node(const Expr& e) {
-  if (error_) return nullptr;
+  // After the first error the rest of the tree is planned as placeholders, never null, so
+  // callers may inspect what node() returns (constant(), folding) without checking.
+  if (error_) {
+    return std::make_unique<ErrorNode>(e.offset, "plan error");
+  }
+  ++nodes_;
   switch (e.kind) {
     case ExprKind::kConst: return std::make_unique<ConstNode>(e.offset, intern(e.constant));
     case ExprKind::kIdent: {
@@ -156,18 +170,42 @@ NodePtr Planner::node(const Expr& e) {
     case ExprKind::kList: {
       std::vector<NodePtr> items;
       for (const auto& a : e.args) items.push_back(node(*a));
-      return std::make_unique<ListNode>(e.offset, std::move(items), e.optional_elements);
+      const bool constant =
+          std::all_of(items.begin(), items.end(), [](const NodePtr& n) { return n->constant(); });
+      return fold(std::make_unique<ListNode>(e.offset, std::move(items), e.optional_elements),
+                  constant);
     }
     case ExprKind::kMap: {
       std::vector<MapNode::Entry> entries;
-      for (const auto& m : e.entries) entries.push_back({node(*m.key), node(*m.value), m.optional});
-      return std::make_unique<MapNode>(e.offset, std::move(entries));
+      bool constant = true;
+      for (const auto& m : e.entries) {
+        entries.push_back({node(*m.key), node(*m.value), m.optional});
+        constant = constant && entries.back().key->constant() && entries.back().value->constant();
+      }
+      return fold(std::make_unique<MapNode>(e.offset, std::move(entries)), constant);
     }
     case ExprKind::kStruct:
       return std::make_unique<ErrorNode>(e.offset, fmt::format("unknown message type: {}", e.name));
     case ExprKind::kComprehension: return comprehension(e);
   }
   return fail(e.offset, "unsupported expression");
+}
+
+// Literal lists and maps of constants are built once at plan time, so evaluating
+// `plan in ['free', 'trial']` allocates nothing.
+NodePtr Planner::fold(NodePtr n, bool constant) {
+  if (!constant || error_) {
+    return n;
+  }
+  EvalContext ctx;
+  Activation empty;
+  ctx.activation = &empty;
+  ctx.limits = &env_.options().limits;
+  Value v = n->eval(ctx);
+  if (v.is_error()) {
+    return n;  // keep the error for evaluation time, where && / || may absorb it
+  }
+  return std::make_unique<ConstNode>(n->offset(), std::move(v));
 }
 
 NodePtr Planner::comprehension(const Expr& e) {
@@ -180,12 +218,13 @@ NodePtr Planner::comprehension(const Expr& e) {
     slot2 = push_local(e.iter_var2);
     ++pushed;
   }
+  const int64_t nodes_before = nodes_;
   NodePtr a = e.args.empty() ? nullptr : node(*e.args[0]);
   NodePtr b = e.args.size() > 1 ? node(*e.args[1]) : nullptr;
   pop_locals(pushed);
   if (!a) return fail(e.offset, "comprehension without a body");
-  return std::make_unique<ComprehensionNode>(e.offset, e.macro, std::move(range), slot1, slot2, std::move(a),
-                                             std::move(b));
+  return std::make_unique<ComprehensionNode>(e.offset, e.macro, std::move(range), slot1, slot2,
+                                             std::move(a), std::move(b), nodes_ - nodes_before);
 }
 
 std::vector<const Overload*> Planner::overloads(std::string_view name, bool receiver, size_t arity) const {
@@ -209,7 +248,27 @@ NodePtr Planner::call(const Expr& e) {
       return std::make_unique<TernaryNode>(e.offset, node(*e.args[0]), node(*e.args[1]), node(*e.args[2]));
     }
     if ((fn == "_==_" || fn == "_!=_") && n == 2) {
-      return std::make_unique<EqNode>(e.offset, node(*e.args[0]), node(*e.args[1]), fn == "_!=_");
+      NodePtr a = node(*e.args[0]);
+      NodePtr b = node(*e.args[1]);
+      if (b->constant() && !b->constant()->is_error()) {
+        return std::make_unique<EqConstNode>(e.offset, std::move(a), *b->constant(), fn == "_!=_");
+      }
+      if (a->constant() && !a->constant()->is_error()) {
+        return std::make_unique<EqConstNode>(e.offset, std::move(b), *a->constant(), fn == "_!=_");
+      }
+      return std::make_unique<EqNode>(e.offset, std::move(a), std::move(b), fn == "_!=_");
+    }
+    if (n == 2 && (fn == "_<_" || fn == "_<=_" || fn == "_>_" || fn == "_>=_")) {
+      const auto op = fn == "_<_"    ? RelNode::Op::kLt
+                      : fn == "_<=_" ? RelNode::Op::kLe
+                      : fn == "_>_"  ? RelNode::Op::kGt
+                                     : RelNode::Op::kGe;
+      NodePtr a = node(*e.args[0]);
+      return std::make_unique<RelNode>(e.offset, std::move(a), node(*e.args[1]), op);
+    }
+    if (fn == "@in" && n == 2) {
+      NodePtr a = node(*e.args[0]);
+      return std::make_unique<InNode>(e.offset, std::move(a), node(*e.args[1]));
     }
     if ((fn == "_[_]" || fn == "_[?_]") && n == 2) {
       return std::make_unique<IndexNode>(e.offset, node(*e.args[0]), node(*e.args[1]), fn == "_[?_]");

@@ -5,6 +5,7 @@
 //   Planner p(env, st);
 //   auto root = p.plan(*ast.root);  // or PlanError{offset, message}
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,7 @@ class Planner {
   NodePtr matches(const Expr& e, const Expr& subject, const Expr& pattern);
   NodePtr block_call(const Expr& e, const std::string& qualified);
   NodePtr comprehension(const Expr& e);
+  NodePtr fold(NodePtr n, bool constant);
   NodePtr variable(const Expr& e, const std::string& qualified, bool absolute);
   NodePtr fail(uint32_t offset, std::string message);
   std::vector<const Overload*> overloads(std::string_view name, bool receiver, size_t arity) const;
@@ -53,6 +55,7 @@ class Planner {
   std::vector<std::string> declared_;
   std::vector<std::pair<std::string, int>> scope_;
   int next_slot_ = 0;
+  int64_t nodes_ = 0;  // planned so far; a comprehension charges its body's count per step
   std::optional<PlanError> error_;
 };
 

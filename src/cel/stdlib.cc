@@ -142,14 +142,30 @@ Value size_fn(const Value* a, EvalContext&) {
 Value contains_fn(const Value* a, EvalContext&) {
   return Value::boolean(a[0].str().find(a[1].str()) != std::string_view::npos);
 }
-Value starts_fn(const Value* a, EvalContext&) { return Value::boolean(a[0].str().starts_with(a[1].str())); }
-Value ends_fn(const Value* a, EvalContext&) { return Value::boolean(a[0].str().ends_with(a[1].str())); }
+Value starts_fn(const Value* a, EvalContext&) {
+  const std::string_view s = a[0].str();
+  const std::string_view p = a[1].str();
+  return Value::boolean(s.size() >= p.size() && same_text(s.substr(0, p.size()), p));
+}
+Value ends_fn(const Value* a, EvalContext&) {
+  const std::string_view s = a[0].str();
+  const std::string_view p = a[1].str();
+  return Value::boolean(s.size() >= p.size() && same_text(s.substr(s.size() - p.size()), p));
+}
 
-Value matches_fn(const Value* a, EvalContext&) {
+Value matches_fn(const Value* a, EvalContext& ctx) {
+  // Compiling is dearer per byte than scanning; a pattern that is not a literal is compiled on
+  // every call.
+  if (!ctx.charge(static_cast<int64_t>(a[1].str().size()) * kRegexCompileWork)) {
+    return Value::error(ctx.abort_message);
+  }
   RE2::Options opts;
   opts.set_log_errors(false);
   RE2 re(a[1].str(), opts);
   if (!re.ok()) return Value::error(fmt::format("invalid regular expression: {}", re.error()));
+  if (!ctx.charge(static_cast<int64_t>(a[0].str().size()) * regex_work_per_byte(re))) {
+    return Value::error(ctx.abort_message);
+  }
   return Value::boolean(RE2::PartialMatch(a[0].str(), re));
 }
 
@@ -167,9 +183,22 @@ Value no_overload(std::string_view fn, const Value* args, size_t n) {
   return Value::error(fmt::format("no such overload: {}({})", fn, kinds));
 }
 
+int64_t regex_work_per_byte(const re2::RE2& re) {
+  return 1 + re.ProgramSize() / 64;
+}
+
+bool EvalContext::over_budget() {
+  abort(fmt::format("evaluation exceeds the work limit of {} units (bytes and elements handled)",
+                    limits->max_work));
+  return false;
+}
+
 Value make_string(std::string s, EvalContext& ctx) {
   if (s.size() > ctx.limits->max_string_bytes) {
     return ctx.abort(fmt::format("string of {} bytes exceeds the limit of {}", s.size(), ctx.limits->max_string_bytes));
+  }
+  if (!ctx.charge(static_cast<int64_t>(s.size()))) {
+    return Value::error(ctx.abort_message);
   }
   return Value::string(std::move(s));
 }
@@ -178,6 +207,9 @@ Value make_list(std::vector<Value> items, EvalContext& ctx) {
   if (items.size() > ctx.limits->max_collection_size) {
     return ctx.abort(fmt::format("list of {} elements exceeds the limit of {}", items.size(),
                                  ctx.limits->max_collection_size));
+  }
+  if (!ctx.charge(static_cast<int64_t>(items.size()) * kElementWork)) {
+    return Value::error(ctx.abort_message);
   }
   return check_weight(Value::list(std::move(items)), ctx);
 }
@@ -207,6 +239,9 @@ Value add_values(const Value& x, const Value& y, EvalContext& ctx) {
     case Kind::kBytes: {
       if (x.str().size() + y.str().size() > ctx.limits->max_string_bytes) {
         return ctx.abort(fmt::format("string exceeds the limit of {} bytes", ctx.limits->max_string_bytes));
+      }
+      if (!ctx.charge(static_cast<int64_t>(x.str().size() + y.str().size()))) {
+        return Value::error(ctx.abort_message);
       }
       std::string s;
       s.reserve(x.str().size() + y.str().size());

@@ -226,7 +226,11 @@ Value parse_duration(std::string_view s) {
     size_t start = pos;
     while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
       whole = whole * 10 + (s[pos++] - '0');
-      if (whole > static_cast<Int128>(1) << 100) return bad();
+      // 2^80 is far beyond any valid duration in any unit, and whole * unit (unit < 2^42)
+      // stays inside Int128.
+      if (whole > static_cast<Int128>(1) << 80) {
+        return bad();
+      }
     }
     const bool had_whole = pos > start;
     Int128 frac = 0;
@@ -235,7 +239,7 @@ Value parse_duration(std::string_view s) {
       ++pos;
       start = pos;
       while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-        if (scale < static_cast<Int128>(1) << 90) {
+        if (scale < static_cast<Int128>(1) << 70) {  // later digits are below a nanosecond
           frac = frac * 10 + (s[pos] - '0');
           scale *= 10;
         }

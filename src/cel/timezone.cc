@@ -1,14 +1,14 @@
 #include "cel/timezone.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
-#include <fstream>
-#include <iterator>
+#include <cctype>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace sy::cel {
 namespace {
@@ -39,14 +39,15 @@ std::unique_ptr<Zone> parse_tzif(const std::string& data) {
   uint32_t c[6];  // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
   if (!header(0, c)) return nullptr;
   size_t at = 44;
-  int time_size = 4;
+  size_t time_size = 4;
   if (data[4] >= '2') {
-    at += c[3] * 5 + c[4] * 6 + c[5] + c[2] * 8 + c[1] + c[0];
+    // Counts are 32-bit: add them up in size_t so a corrupt header cannot wrap the bounds check.
+    at += size_t{c[3]} * 5 + size_t{c[4]} * 6 + c[5] + size_t{c[2]} * 8 + c[1] + c[0];
     if (!header(at, c)) return nullptr;
     at += 44;
     time_size = 8;
   }
-  const size_t need = c[3] * (time_size + 1) + c[4] * 6;
+  const size_t need = size_t{c[3]} * (time_size + 1) + size_t{c[4]} * 6;
   if (at + need > size || c[4] == 0) return nullptr;
   auto zone = std::make_unique<Zone>();
   for (uint32_t i = 0; i < c[3]; ++i) {
@@ -61,6 +62,35 @@ std::unique_ptr<Zone> parse_tzif(const std::string& data) {
   return zone;
 }
 
+// The file's bytes, or "" when it cannot be read. A name such as "America" or "America//"
+// names a directory: stdio reports that as a read error, where an ifstream would throw from
+// inside istreambuf_iterator. TZif files are a few KB; anything larger is not one.
+std::string read_zone_file(const std::string& path) {
+  constexpr size_t kMaxZoneFileBytes = 1 << 20;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) {
+    return {};
+  }
+  std::string data;
+  char buf[4096];
+  for (;;) {
+    const size_t n = std::fread(buf, 1, sizeof buf, f.get());
+    data.append(buf, n);
+    if (n < sizeof buf) {
+      break;
+    }
+    if (data.size() > kMaxZoneFileBytes) {
+      return {};
+    }
+  }
+  if (std::ferror(f.get())) {
+    return {};
+  }
+  return data;
+}
+
+constexpr size_t kMaxCachedMisses = 1000;
+
 const Zone* load_zone(std::string_view name) {
   static std::mutex mu;
   static std::map<std::string, std::unique_ptr<Zone>, std::less<>> cache;
@@ -74,13 +104,18 @@ const Zone* load_zone(std::string_view name) {
                              ch == '-' || ch == '+';
                     });
   if (safe) {
-    std::ifstream in("/usr/share/zoneinfo/" + std::string(name), std::ios::binary);
-    if (in) {
-      std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      zone = parse_tzif(data);
-    }
+    zone = parse_tzif(read_zone_file("/usr/share/zoneinfo/" + std::string(name)));
   }
-  if (cache.size() > 1000) return nullptr;  // bound memory against many distinct bad names
+  // Real zones are cached however many there are (the tz database bounds them). Unknown names
+  // are cached only up to a bound: a rule fed names from request metadata must not grow the
+  // cache without end, nor (as a full cache once did) make later valid zones unknown.
+  static size_t misses = 0;
+  if (zone == nullptr) {
+    if (misses >= kMaxCachedMisses) {
+      return nullptr;
+    }
+    ++misses;
+  }
   return cache.emplace(std::string(name), std::move(zone)).first->second.get();
 }
 

@@ -1,17 +1,13 @@
 #include "cel/value.h"
 
-#include <fmt/format.h>
-
 #include <cmath>
+#include <functional>
 #include <unordered_map>
+
+#include <fmt/format.h>
 
 namespace sy::cel {
 namespace {
-
-struct TextObject final : HeapObject {
-  explicit TextObject(std::string t) : text(std::move(t)) {}
-  std::string text;
-};
 
 struct ListObject final : HeapObject {
   explicit ListObject(std::vector<Value> v) : items(std::move(v)) {
@@ -21,20 +17,67 @@ struct ListObject final : HeapObject {
   size_t weight = 1;
 };
 
-// Keys are strings in almost every map a rule sees; a hash index over string keys makes large
-// metadata maps O(1) while small maps stay a linear scan.
+// Integer, uint and bool keys in one hash index: CEL's numeric key equality makes 1 and 1u the
+// same key, so non-negative ints and uints share a tag.
+struct ScalarKey {
+  uint64_t bits;
+  uint8_t tag;  // 0: int >= 0 or uint, 1: negative int, 2: bool
+  bool operator==(const ScalarKey&) const = default;
+};
+struct ScalarKeyHash {
+  size_t operator()(const ScalarKey& k) const {
+    return std::hash<uint64_t>{}(k.bits * 0x9E3779B97F4A7C15ull + k.tag);
+  }
+};
+std::optional<ScalarKey> scalar_key(const Value& k) {
+  switch (k.kind()) {
+    case Kind::kInt:
+      return ScalarKey{static_cast<uint64_t>(k.as_int()), static_cast<uint8_t>(k.as_int() < 0)};
+    case Kind::kUint:
+      return ScalarKey{k.as_uint(), 0};
+    case Kind::kBool:
+      return ScalarKey{static_cast<uint64_t>(k.as_bool()), 2};
+    default:
+      return std::nullopt;
+  }
+}
+
+// Small maps stay a linear scan; larger ones get hash indexes over string and scalar keys, so
+// lookups, equality and duplicate detection stay linear in the map's size however it was built.
 struct MapObject final : HeapObject {
+  static constexpr size_t kIndexAbove = 8;
   explicit MapObject(std::vector<std::pair<Value, Value>> e) : entries(std::move(e)) {
     for (const auto& [k, v] : entries) weight += k.weight() + v.weight();
-    if (entries.size() > 8) {
-      for (size_t i = 0; i < entries.size(); ++i) {
-        if (entries[i].first.kind() == Kind::kString) index.emplace(entries[i].first.str(), i);
+    if (entries.size() <= kIndexAbove) {
+      for (size_t i = 1; i < entries.size() && duplicate == kNone; ++i) {
+        for (size_t j = 0; j < i; ++j) {
+          if (equal(entries[i].first, entries[j].first)) {
+            duplicate = i;
+            break;
+          }
+        }
+      }
+      return;
+    }
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const Value& k = entries[i].first;
+      bool inserted = true;
+      if (k.kind() == Kind::kString) {
+        inserted = index.emplace(k.str(), i).second;
+      } else if (auto sk = scalar_key(k)) {
+        inserted = scalar_index.emplace(*sk, i).second;
+      }
+      if (!inserted && duplicate == kNone) {
+        duplicate = i;
       }
     }
   }
+  static constexpr size_t kNone = static_cast<size_t>(-1);
   std::vector<std::pair<Value, Value>> entries;
   std::unordered_map<std::string_view, size_t> index;
+  std::unordered_map<ScalarKey, size_t, ScalarKeyHash> scalar_index;
   size_t weight = 1;
+  size_t duplicate = kNone;  // position of the first key equal to an earlier one
 };
 
 struct OptionalObject final : HeapObject {
@@ -86,11 +129,6 @@ Value Value::list(std::vector<Value> items) { return from_heap(Kind::kList, new 
 Value Value::map(std::vector<std::pair<Value, Value>> e) { return from_heap(Kind::kMap, new MapObject(std::move(e))); }
 Value Value::optional_of(Value inner) { return from_heap(Kind::kOptional, new OptionalObject(std::move(inner))); }
 
-std::string_view Value::str() const {
-  if (heap_) return static_cast<const TextObject*>(h_)->text;
-  return {p_, aux_};
-}
-
 const std::vector<Value>& Value::items() const {
   if (kind_ != Kind::kList || !heap_) return kEmptyItems;
   return static_cast<const ListObject*>(h_)->items;
@@ -109,6 +147,14 @@ size_t Value::weight() const {
   return 1;
 }
 
+const Value* Value::duplicate_key() const {
+  if (kind_ != Kind::kMap || !heap_) {
+    return nullptr;
+  }
+  const auto* m = static_cast<const MapObject*>(h_);
+  return m->duplicate == MapObject::kNone ? nullptr : &m->entries[m->duplicate].first;
+}
+
 size_t Value::size() const { return kind_ == Kind::kList ? items().size() : entries().size(); }
 
 const Value& Value::optional_value() const {
@@ -119,19 +165,31 @@ const Value& Value::optional_value() const {
 const Value* Value::find_string(std::string_view key) const {
   if (kind_ != Kind::kMap || !heap_) return nullptr;
   const auto* m = static_cast<const MapObject*>(h_);
-  if (!m->index.empty()) {
+  if (m->entries.size() > MapObject::kIndexAbove) {
     auto it = m->index.find(key);
     return it == m->index.end() ? nullptr : &m->entries[it->second].second;
   }
   for (const auto& [k, v] : m->entries) {
-    if (k.kind() == Kind::kString && k.str() == key) return &v;
+    if (k.kind() == Kind::kString && same_text(k.str(), key)) {
+      return &v;
+    }
   }
   return nullptr;
 }
 
 const Value* Value::find(const Value& key) const {
   if (key.kind() == Kind::kString) return find_string(key.str());
-  for (const auto& [k, v] : entries()) {
+  if (kind_ != Kind::kMap || !heap_) {
+    return nullptr;
+  }
+  const auto* m = static_cast<const MapObject*>(h_);
+  if (m->entries.size() > MapObject::kIndexAbove) {
+    if (auto sk = scalar_key(key)) {
+      auto it = m->scalar_index.find(*sk);
+      return it == m->scalar_index.end() ? nullptr : &m->entries[it->second].second;
+    }
+  }
+  for (const auto& [k, v] : m->entries) {
     if (equal(k, key)) return &v;
   }
   return nullptr;

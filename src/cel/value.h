@@ -13,6 +13,7 @@
 #include <atomic>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,44 @@ struct HeapObject {
   mutable std::atomic<int32_t> refs{1};
   virtual ~HeapObject() = default;
 };
+
+// The heap form of strings, bytes and error messages (visible so that str() inlines).
+struct TextObject final : HeapObject {
+  explicit TextObject(std::string t) : text(std::move(t)) {}
+  std::string text;
+};
+
+// Equality of two texts, inlined for the short names and values routing rules compare: up to
+// 16 bytes as two overlapping word loads per side, longer ones through memcmp.
+inline bool same_text(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) {
+    return false;
+  }
+  const char* x = a.data();
+  const char* y = b.data();
+  auto load = [](const char* p, auto word) {
+    std::memcpy(&word, p, sizeof word);
+    return word;
+  };
+  if (n >= 8) {
+    if (n > 16) {
+      return std::memcmp(x, y, n) == 0;
+    }
+    return load(x, uint64_t{}) == load(y, uint64_t{}) &&
+           load(x + n - 8, uint64_t{}) == load(y + n - 8, uint64_t{});
+  }
+  if (n >= 4) {
+    return load(x, uint32_t{}) == load(y, uint32_t{}) &&
+           load(x + n - 4, uint32_t{}) == load(y + n - 4, uint32_t{});
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (x[i] != y[i]) {
+      return false;
+    }
+  }
+  return true;
+}
 
 class Value {
  public:
@@ -117,11 +156,19 @@ class Value {
   int64_t as_int() const { return i_; }
   uint64_t as_uint() const { return u_; }
   double as_double() const { return d_; }
-  std::string_view str() const;  // string, bytes, type name, error message
+  std::string_view str() const {  // string, bytes, type name, error message
+    if (heap_) {
+      return static_cast<const TextObject*>(h_)->text;
+    }
+    return {p_, aux_};
+  }
   const std::vector<Value>& items() const;  // list
   const std::vector<std::pair<Value, Value>>& entries() const;  // map
   const Value* find(const Value& key) const;  // map lookup with CEL numeric key equality
   const Value* find_string(std::string_view key) const;
+  // Map: the first key equal to an earlier one, or nullptr (found in linear time, so literals,
+  // transforms and JSON objects can be checked for repeated keys however large they are).
+  const Value* duplicate_key() const;
   size_t size() const;  // list, map
   // Values reachable from this one, counting shared ones each time they are reachable: bounds
   // the work of equality, formatting and rendering however the value was built.
