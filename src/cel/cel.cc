@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cel/eval.h"
+#include "cel/checker.h"
 #include "cel/planner.h"
 
 namespace sy::cel {
@@ -69,6 +70,11 @@ class InlineSlots {
 
 }  // namespace
 
+std::string EvalError::to_string() const {
+  if (line == 0) return message;
+  return fmt::format("{}:{}: {}\n{}", line, column, message, snippet);
+}
+
 std::string CompileError::to_string() const {
   return fmt::format("{}:{}: {}\n{}", line, column, message, snippet);
 }
@@ -76,6 +82,9 @@ std::string CompileError::to_string() const {
 tl::expected<Program, CompileError> compile(std::string_view source, const Env& env) {
   auto ast = parse(source, env.options().parse);
   if (!ast) return tl::unexpected(make_error(source, ast.error().offset, ast.error().message));
+  if (env.options().check && !env.vars().empty()) {
+    if (auto bad = check_types(*ast->root, env)) return tl::unexpected(make_error(source, bad->offset, bad->message));
+  }
   auto state = std::make_shared<ProgramState>();
   state->source = std::string(source);
   state->limits = env.options().limits;
@@ -97,18 +106,27 @@ tl::expected<Value, EvalError> Program::evaluate(const Activation& activation) c
   const int slots = state_->plan.max_slots;
   Value v;
   if (slots == 0) {
-    v = state_->root->eval(ctx);
+    v = state_->root->run(ctx);
   } else if (slots <= InlineSlots::kCapacity) {
     InlineSlots inline_slots(slots);
     ctx.slots = inline_slots.data();
-    v = state_->root->eval(ctx);
+    v = state_->root->run(ctx);
   } else {
     auto heap_slots = std::make_unique<Slot[]>(static_cast<size_t>(slots));
     ctx.slots = heap_slots.get();
-    v = state_->root->eval(ctx);
+    v = state_->root->run(ctx);
   }
   if (ctx.aborted) return tl::unexpected(EvalError{ctx.abort_message});
-  if (v.is_error()) return tl::unexpected(EvalError{std::string(v.str())});
+  if (v.is_error()) {
+    EvalError e{std::string(v.str())};
+    if (ctx.error_at != kNoOffset) {
+      const CompileError where = make_error(state_->source, ctx.error_at, {});
+      e.line = where.line;
+      e.column = where.column;
+      e.snippet = where.snippet;
+    }
+    return tl::unexpected(std::move(e));
+  }
   return v;
 }
 

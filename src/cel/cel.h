@@ -78,6 +78,10 @@ struct CompileError {
 
 struct EvalError {
   std::string message;
+  int line = 0;         // 1-based, where the error arose (0: not known, e.g. a limit)
+  int column = 0;       // 1-based, in code points
+  std::string snippet;  // " | source line\n | ....^"
+  std::string to_string() const;  // "1:9: no such key: x\n | ...\n | ...^", or the message alone
 };
 
 // Variables for one evaluation. Names and values may borrow text (see Value).

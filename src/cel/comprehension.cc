@@ -21,19 +21,19 @@ Value fold(const Value& accu, const Value& p, bool is_or) {
 
 Value ComprehensionNode::eval(EvalContext& ctx) const {
   if (macro_ == Macro::kBind) {
-    Value init = range_->eval(ctx);
+    Value init = range_->run(ctx);
     if (init.is_error()) {
       return init;
     }
     ctx.set_slot(slot1_, std::move(init));
-    return a_->eval(ctx);
+    return a_->run(ctx);
   }
   // The range is borrowed when it already exists (an activation variable, a constant, an outer
   // loop's element): it then outlives the loop, and steps point into it instead of copying.
   Value owned;
   const Value* borrowed = range_->borrow(ctx);
   if (borrowed == nullptr) {
-    owned = range_->eval(ctx);
+    owned = range_->run(ctx);
     if (owned.is_error()) {
       return owned;
     }
@@ -44,7 +44,7 @@ Value ComprehensionNode::eval(EvalContext& ctx) const {
     if (range.kind() != Kind::kOptional) return no_overload(macro_ == Macro::kOptMap ? "optMap" : "optFlatMap", &range, 1);
     if (!range.has_value()) return range;
     ctx.ref_slot(slot1_, range.optional_value());
-    Value r = a_->eval(ctx);
+    Value r = a_->run(ctx);
     if (r.is_error() || macro_ == Macro::kOptFlatMap) {
       if (!r.is_error() && r.kind() != Kind::kOptional) return no_overload("optFlatMap", &r, 1);
       return r;
@@ -93,20 +93,20 @@ Value ComprehensionNode::eval_list(EvalContext& ctx, const Value& range) const {
       case Macro::kAll:
       case Macro::kExists: {
         const bool is_or = macro_ == Macro::kExists;
-        accu = fold(accu, a_->eval(ctx), is_or);
+        accu = fold(accu, a_->run(ctx), is_or);
         if (ctx.aborted) return accu;
         if (accu.is_bool() && accu.as_bool() == is_or) return accu;
         break;
       }
       case Macro::kExistsOne: {
-        Value p = a_->eval(ctx);
+        Value p = a_->run(ctx);
         if (p.is_error()) return p;
         if (!p.is_bool()) return no_overload("exists_one", &p, 1);
         count += p.as_bool();
         break;
       }
       case Macro::kFilter: {
-        Value p = a_->eval(ctx);
+        Value p = a_->run(ctx);
         if (p.is_error()) return p;
         if (!p.is_bool()) return no_overload("filter", &p, 1);
         if (p.as_bool()) {
@@ -119,12 +119,12 @@ Value ComprehensionNode::eval_list(EvalContext& ctx, const Value& range) const {
       case Macro::kTransformMap:
       case Macro::kTransformMapEntry: {
         if (b_) {
-          Value p = a_->eval(ctx);
+          Value p = a_->run(ctx);
           if (p.is_error()) return p;
           if (!p.is_bool()) return no_overload("filter", &p, 1);
           if (!p.as_bool()) break;
         }
-        Value v = (b_ ? b_ : a_)->eval(ctx);
+        Value v = (b_ ? b_ : a_)->run(ctx);
         if (v.is_error()) return v;
         if (macro_ == Macro::kTransformMap) {
           entries.emplace_back(ctx.slot(slot1_), std::move(v));

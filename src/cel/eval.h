@@ -55,6 +55,8 @@ struct Slot {
   const Value* ref = &own;
 };
 
+constexpr uint32_t kNoOffset = UINT32_MAX;
+
 struct EvalContext {
   const Activation* activation = nullptr;
   Slot* slots = nullptr;  // comprehension and bind variables, indexed by plan-time slot
@@ -62,6 +64,7 @@ struct EvalContext {
   int64_t iterations = 0;
   int64_t work = 0;      // units charged so far, see Limits::max_work
   bool aborted = false;  // a limit was exceeded: stop and report, do not absorb
+  uint32_t error_at = kNoOffset;  // source offset of the node where the current error arose
   std::string abort_message;
 
   // Adds `units` of work. False once the total passes Limits::max_work: the evaluation is then
@@ -96,6 +99,19 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
   virtual Value eval(EvalContext& ctx) const = 0;
+  // eval() that also records where an error arose: the innermost node whose value is an error
+  // (see EvalContext::error_at); a node whose value is not an error forgets errors its
+  // children produced and absorbed (`x.missing || true`). Parents evaluate children with run().
+  Value run(EvalContext& ctx) const {
+    const uint32_t before = ctx.error_at;
+    Value v = eval(ctx);
+    if (!v.is_error()) {
+      ctx.error_at = before;
+    } else if (ctx.error_at == kNoOffset) {
+      ctx.error_at = offset_;
+    }
+    return v;
+  }
   // The node's value without a copy when it already exists somewhere that outlives the caller's
   // use of it (a constant, an activation variable, a slot, a field of one of those); nullptr when
   // it must be computed (or is an error): then call eval(). Saves the reference-count traffic

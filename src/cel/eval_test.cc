@@ -63,6 +63,29 @@ TEST(Eval, ErrorsAreValuesAbsorbedByLogic) {
   EXPECT_NE(eval_error("missing == 1").find("unknown variable"), std::string::npos);
 }
 
+// Where an evaluation error arose: "line:column" of the innermost node whose value is the error.
+std::string error_at(std::string_view expr, std::string_view vars = "{}") {
+  auto p = compile(expr, Env());
+  if (!p) return "compile: " + p.error().message;
+  auto v = p->evaluate(*Activation::from_json(vars));
+  if (v) return "no error";
+  return std::to_string(v.error().line) + ":" + std::to_string(v.error().column);
+}
+
+TEST(Eval, ErrorsSayWhereTheyArose) {
+  // the index, not the comparison around it
+  EXPECT_EQ(error_at(R"(headers["x-tier"] == "gold")", R"({"headers":{}})"), "1:8");
+  EXPECT_EQ(error_at("tokens > 1 && 10 / zero > 1", R"({"tokens":5,"zero":0})"), "1:18");
+  EXPECT_EQ(error_at("plan == 'free' &&\n  size(missing) > 0", R"({"plan":"free"})"), "2:8");
+  // an error absorbed by || is forgotten; the one that ends the evaluation is reported
+  EXPECT_EQ(error_at("(nope.a || true) && 1 / 0 == 0"), "1:23");
+  EXPECT_EQ(error_at("nope.a || true"), "no error");
+  auto p = compile(R"(headers["x-tier"] == "gold")", Env());
+  auto v = p->evaluate(*Activation::from_json(R"({"headers":{}})"));
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().to_string(), "1:8: no such key: \"x-tier\"\n | headers[\"x-tier\"] == \"gold\"\n | .......^");
+}
+
 TEST(Eval, Arithmetic) {
   EXPECT_EQ(eval_error("9223372036854775807 + 1"), "integer overflow");
   EXPECT_EQ(eval_error("-9223372036854775808 - 1"), "integer overflow");

@@ -34,7 +34,7 @@ const Value* borrow_or_eval(const Node& n, EvalContext& ctx, Value& tmp) {
   if (const Value* v = n.borrow(ctx)) {
     return v;
   }
-  tmp = n.eval(ctx);
+  tmp = n.run(ctx);
   return &tmp;
 }
 
@@ -258,7 +258,7 @@ Value CallNode::eval(EvalContext& ctx) const {
       if (const Value* b = args_[i]->borrow(ctx)) {
         args[i] = *b;
       } else {
-        args[i] = args_[i]->eval(ctx);
+        args[i] = args_[i]->run(ctx);
         if (args[i].is_error()) {
           return &args[i];
         }
@@ -369,10 +369,10 @@ Value InNode::eval(EvalContext& ctx) const {
 
 Value LogicNode::eval(EvalContext& ctx) const {
   // Commutative: a decisive value on either side wins over an error on the other.
-  Value a = a_->eval(ctx);
+  Value a = a_->run(ctx);
   if (a.is_bool() && a.as_bool() == or_) return a;
   if (ctx.aborted) return a;
-  Value b = b_->eval(ctx);
+  Value b = b_->run(ctx);
   if (b.is_bool() && b.as_bool() == or_) return b;
   if (a.is_error()) return a;
   if (b.is_error()) return b;
@@ -384,10 +384,10 @@ Value LogicNode::eval(EvalContext& ctx) const {
 }
 
 Value TernaryNode::eval(EvalContext& ctx) const {
-  Value c = c_->eval(ctx);
+  Value c = c_->run(ctx);
   if (c.is_error()) return c;
   if (!c.is_bool()) return no_overload("_?_:_", &c, 1);
-  return c.as_bool() ? t_->eval(ctx) : e_->eval(ctx);
+  return c.as_bool() ? t_->run(ctx) : e_->run(ctx);
 }
 
 Value EqNode::eval(EvalContext& ctx) const {
@@ -407,7 +407,7 @@ Value ListNode::eval(EvalContext& ctx) const {
   std::vector<Value> items;
   items.reserve(elements_.size());
   for (size_t i = 0; i < elements_.size(); ++i) {
-    Value v = elements_[i]->eval(ctx);
+    Value v = elements_[i]->run(ctx);
     if (v.is_error()) return v;
     if (optional_[i]) {
       if (v.kind() != Kind::kOptional) return Value::error("optional list element is not an optional value");
@@ -423,9 +423,9 @@ Value MapNode::eval(EvalContext& ctx) const {
   std::vector<std::pair<Value, Value>> out;
   out.reserve(entries_.size());
   for (const auto& e : entries_) {
-    Value k = e.key->eval(ctx);
+    Value k = e.key->run(ctx);
     if (k.is_error()) return k;
-    Value v = e.value->eval(ctx);
+    Value v = e.value->run(ctx);
     if (v.is_error()) return v;
     if (!valid_map_key(k.kind())) return Value::error(fmt::format("unsupported key type: {}", type_name(k.kind())));
     if (e.optional) {
@@ -457,11 +457,11 @@ Value MatchesNode::eval(EvalContext& ctx) const {
 }
 
 Value OptionalOrNode::eval(EvalContext& ctx) const {
-  Value o = opt_->eval(ctx);
+  Value o = opt_->run(ctx);
   if (o.is_error()) return o;
   if (o.kind() != Kind::kOptional) return no_overload(or_value_ ? "orValue" : "or", &o, 1);
   if (o.has_value()) return or_value_ ? o.optional_value() : o;
-  Value other = other_->eval(ctx);
+  Value other = other_->run(ctx);
   if (!or_value_ && !other.is_error() && other.kind() != Kind::kOptional) {
     return no_overload("or", &other, 1);
   }
@@ -470,10 +470,10 @@ Value OptionalOrNode::eval(EvalContext& ctx) const {
 
 Value BlockNode::eval(EvalContext& ctx) const {
   for (size_t i = 0; i < bindings_.size(); ++i) {
-    ctx.set_slot(first_slot_ + static_cast<int>(i), bindings_[i]->eval(ctx));
+    ctx.set_slot(first_slot_ + static_cast<int>(i), bindings_[i]->run(ctx));
     if (ctx.aborted) return Value::error(ctx.abort_message);
   }
-  return result_->eval(ctx);
+  return result_->run(ctx);
 }
 
 }  // namespace sy::cel
