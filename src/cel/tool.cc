@@ -13,10 +13,12 @@ namespace {
 
 constexpr std::string_view kUsage =
     "usage:\n"
-    "  cel eval EXPR [--vars JSON | --vars-file FILE] [--container NAME]\n"
-    "  cel check EXPR [--container NAME]\n"
+    "  cel eval EXPR [--vars JSON | --vars-file FILE] [--container NAME] [--declare NAME:TYPE]...\n"
+    "  cel check EXPR [--container NAME] [--declare NAME:TYPE]...\n"
     "Evaluates (or only compiles) a CEL expression. Variables are the top-level fields of a JSON\n"
-    "object. The result prints as typed JSON; errors print with their position.\n";
+    "object. --declare (e.g. plan:string, headers:'map(string, string)') turns on the type\n"
+    "checker: references to anything undeclared and operations on the wrong types are compile\n"
+    "errors. The result prints as typed JSON; errors print with their position.\n";
 
 int usage(std::string_view why) {
   if (!why.empty()) std::fprintf(stderr, "cel: %.*s\n", static_cast<int>(why.size()), why.data());
@@ -51,6 +53,11 @@ int run_tool(int argc, char** argv) {
       vars = ss.str();
     } else if (a == "--container") {
       env.container(argv[++i]);
+    } else if (a == "--declare") {
+      const std::string_view d = argv[++i];
+      const size_t colon = d.find(':');
+      if (colon == std::string_view::npos || colon == 0) return usage("--declare wants NAME:TYPE, e.g. plan:string");
+      env.declare(std::string(d.substr(0, colon)), std::string(d.substr(colon + 1)));
     } else {
       return usage("unknown option " + std::string(a));
     }
@@ -71,7 +78,7 @@ int run_tool(int argc, char** argv) {
   }
   auto v = program->evaluate(*act);
   if (!v) {
-    std::fprintf(stderr, "error: evaluation: %s\n", v.error().message.c_str());
+    std::fprintf(stderr, "error: evaluation: %s\n", v.error().to_string().c_str());
     return 1;
   }
   std::printf("%s\n", to_typed_json(*v).c_str());

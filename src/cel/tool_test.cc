@@ -99,5 +99,18 @@ TEST(Tool, Check) {
   EXPECT_EQ(run({"cel", "check", "plan in ["}).status, 1);
 }
 
+TEST(Tool, DeclarationsTurnOnTheTypeChecker) {
+  auto r = run({"cel", "check", "plan > 5"});
+  EXPECT_EQ(r.status, 0);  // nothing declared: a run-time matter
+  r = run({"cel", "check", "plan > 5", "--declare", "plan:string"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("1:6: found no matching overload for '_>_' applied to '(string, int)'"), std::string::npos) << r.err;
+  r = run({"cel", "check", "pln == 'free'", "--declare", "plan:string"});
+  EXPECT_NE(r.err.find("undeclared reference to 'pln'"), std::string::npos) << r.err;
+  r = run({"cel", "eval", "headers['x'] == 'y'", "--declare", "headers:map(string, string)", "--vars", R"({"headers":{"x":"y"}})"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(run({"cel", "check", "x", "--declare", "x"}).status, 2);
+}
+
 }  // namespace
 }  // namespace sy::cel
