@@ -114,6 +114,7 @@ run_wrk() {  # run_wrk PATH CONNECTIONS SECONDS -> sets rps p50 p99
     "http://127.0.0.1:${port[$1]}/v1/chat/completions" 2>&1)
   if grep -q "Non-2xx" <<<"$out"; then echo "bench: $1 answered errors:" >&2; echo "$out" >&2; exit 1; fi
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   p50=$(to_us "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99=$(to_us "$(awk '$1 == "99%" {print $2}' <<<"$out")")
 }
@@ -125,12 +126,22 @@ for p in "${paths[@]}"; do run_wrk "$p" 8 2; done
 median() { tr ' ' '\n' <<<"$*" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "bench: latency at concurrency 1, and throughput at 64 ($ROUNDS interleaved rounds)" >&2
-declare -A lat50 lat99 thr s50 s99 sthr
+declare -A lat50 lat99 thr s50 s99 sthr ticks reqs_total cpu_us
+declare -A pid_of=([nginx]=$nginx_worker [switchyard]=$gw_pid)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # user + system, in 1/100 s
 for ((round = 1; round <= ROUNDS; ++round)); do
   for p in "${paths[@]}"; do
     run_wrk "$p" 1 "$DURATION"; s50[$p]+="$p50 "; s99[$p]+="$p99 "
+    [[ -n "${pid_of[$p]:-}" ]] && t0=$(cpu_ticks "${pid_of[$p]}")
     run_wrk "$p" 64 "$DURATION"; sthr[$p]+="$rps "
+    if [[ -n "${pid_of[$p]:-}" ]]; then
+      ticks[$p]=$(( ${ticks[$p]:-0} + $(cpu_ticks "${pid_of[$p]}") - t0 ))
+      reqs_total[$p]=$(( ${reqs_total[$p]:-0} + reqs ))
+    fi
   done
+done
+for p in nginx switchyard; do
+  cpu_us[$p]=$(awk -v t="${ticks[$p]}" -v n="${reqs_total[$p]}" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t * 1000000 / hz / n }')
 done
 for p in "${paths[@]}"; do
   lat50[$p]=$(median "${s50[$p]}"); lat99[$p]=$(median "${s99[$p]}"); thr[$p]=$(median "${sthr[$p]}")
@@ -198,6 +209,7 @@ echo "| **added** p50, c=1 (µs) | | $a50n | $a50s | $(ratio "$a50s" "$a50n") | 
 echo "| latency p99, c=1 (µs) | $(f "${lat99[direct]}") | $(f "${lat99[nginx]}") | $(f "${lat99[switchyard]}") | | | |"
 echo "| **added** p99, c=1 (µs) | | $a99n | $a99s | $(ratio "$a99s" "$a99n") | ≤ 1.00 | $(verdict "$(awk -v s="$a99s" -v n="$a99n" 'BEGIN{print (s<=n)}')") |"
 echo "| throughput, c=64 (req/s) | $(f "${thr[direct]}") | $(f "${thr[nginx]}") | $(f "${thr[switchyard]}") | $(ratio "${thr[switchyard]}" "${thr[nginx]}") | ≥ 1.00 | $(verdict "$(awk -v s="${thr[switchyard]}" -v n="${thr[nginx]}" 'BEGIN{print (s>=n)}')") |"
+echo "| proxy CPU per request, c=64 (µs) | | ${cpu_us[nginx]} | ${cpu_us[switchyard]} | $(ratio "${cpu_us[switchyard]}" "${cpu_us[nginx]}") | | |"
 echo "| best rate with p99 < 1 ms (req/s) | $(f "${best1[direct]}") | $(f "${best1[nginx]}") | $(f "${best1[switchyard]}") | $(ratio "${best1[switchyard]}" "${best1[nginx]}") | | |"
 echo "| best rate with p99 < 5 ms (req/s) | $(f "${best5[direct]}") | $(f "${best5[nginx]}") | $(f "${best5[switchyard]}") | $(ratio "${best5[switchyard]}" "${best5[nginx]}") | | |"
 echo "| stream TTFT p50 (µs) | ${ttft50[direct]} | ${ttft50[nginx]} | ${ttft50[switchyard]} | | | |"
