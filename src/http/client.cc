@@ -39,7 +39,7 @@ struct Connection {
   Clock::time_point idle_since{};
   std::string head;                          // the request line and headers being sent
   std::vector<asio::const_buffer> request;   // head + body parts, one gather write
-  char body_piece[16384];                    // what read_some() hands out
+  char body_piece[4096];                     // what read_some() hands out (SSE events are small)
 
   tcp::socket& socket() {
     if (auto* p = std::get_if<PlainStream>(&stream)) return *p;
