@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include "http/io.h"
+
 namespace sy::http {
 
 namespace asio = boost::asio;
@@ -30,7 +32,7 @@ using PlainStream = tcp::socket;
 using TlsStream = ssl::stream<tcp::socket>;
 constexpr size_t kReadSize = 16 * 1024;
 constexpr auto kTick = std::chrono::milliseconds(100);  // granularity of connect/read timeouts
-constexpr auto kNoDeadline = Clock::time_point::max();
+using io::kNoDeadline;
 
 // A connection and its buffers, reused by every exchange that borrows it from the pool.
 struct Connection {
@@ -50,20 +52,13 @@ struct Connection {
     if (auto* p = std::get_if<PlainStream>(&stream)) co_return co_await p->async_read_some(buffer.prepare(kReadSize), kTuple);
     co_return co_await std::get<TlsStream>(stream).async_read_some(buffer.prepare(kReadSize), kTuple);
   }
-  // Writes everything; on a plain socket one direct non-blocking write usually takes it all,
-  // with no trip through the event loop.
+  // Writes everything (directly first on a plain socket, see io::write_all).
   Task<beast::error_code> write_all(const std::vector<asio::const_buffer>& bufs) {
-    beast::error_code ec;
-    if (auto* p = std::get_if<PlainStream>(&stream)) {
-      const size_t n = p->write_some(bufs, ec);
-      if (!ec && n == asio::buffer_size(bufs)) co_return ec;
-      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
-      beast::buffers_suffix<std::vector<asio::const_buffer>> rest(bufs);
-      rest.consume(ec ? 0 : n);
-      std::tie(ec, std::ignore) = co_await asio::async_write(*p, rest, kTuple);
-      co_return ec;
-    }
-    std::tie(ec, std::ignore) = co_await asio::async_write(std::get<TlsStream>(stream), bufs, kTuple);
+    if (auto* p = std::get_if<PlainStream>(&stream)) return io::write_all(*p, bufs);
+    return write_tls(std::get<TlsStream>(stream), bufs);
+  }
+  static Task<beast::error_code> write_tls(TlsStream& s, const std::vector<asio::const_buffer>& bufs) {
+    auto [ec, n] = co_await asio::async_write(s, bufs, kTuple);
     co_return ec;
   }
 };
@@ -107,56 +102,6 @@ Result<Url> Url::parse(std::string_view text) {
 
 std::string Url::origin() const { return fmt::format("{}://{}:{}", tls ? "https" : "http", host, port); }
 
-// Exchanges in flight, whose connect and read deadlines one coarse sweep checks, instead of a
-// timer armed and cancelled around every read (system calls on every request).
-class Deadlines {
- public:
-  struct Entry {
-    virtual void expire() = 0;
-    Clock::time_point deadline = kNoDeadline;
-    size_t index = 0;
-
-   protected:
-    ~Entry() = default;
-  };
-
-  void add(Entry* e, const asio::any_io_executor& ex) {
-    e->index = entries_.size();
-    entries_.push_back(e);
-    if (!sweeping_) {
-      sweeping_ = true;
-      timer_.emplace(ex);
-      asio::co_spawn(ex, sweep(this, alive_), asio::detached);
-    }
-  }
-  void remove(Entry* e) {
-    entries_[e->index] = entries_.back();
-    entries_[e->index]->index = e->index;
-    entries_.pop_back();
-  }
-  ~Deadlines() { *alive_ = false; }
-
- private:
-  static Task<void> sweep(Deadlines* self, std::shared_ptr<bool> alive) {
-    for (;;) {
-      self->timer_->expires_after(kTick);
-      co_await self->timer_->async_wait(kTuple);
-      if (!*alive) co_return;
-      if (self->entries_.empty()) break;
-      const auto now = Clock::now();
-      for (size_t i = 0; i < self->entries_.size(); ++i) {
-        if (self->entries_[i]->deadline <= now) self->entries_[i]->expire();
-      }
-    }
-    self->sweeping_ = false;
-  }
-
-  std::vector<Entry*> entries_;
-  std::optional<asio::steady_timer> timer_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  bool sweeping_ = false;
-};
-
 // One upstream origin ("https://api.openai.com:443") and its idle keep-alive connections.
 struct Origin {
   Url url;
@@ -173,7 +118,7 @@ struct Client::Impl {
   ClientOptions options;
   ssl::context tls{ssl::context::tls_client};
   std::unordered_map<std::string, std::unique_ptr<Origin>, StringViewHash, std::equal_to<>> origins;
-  Deadlines deadlines;
+  io::Sweep exchanges{kTick};  // in flight; ticks check their connect and read deadlines
 
   // Found without allocating: the key is formatted on the stack.
   Origin& origin_for(const Url& url) {
@@ -207,11 +152,11 @@ struct Client::Impl {
   }
 };
 
-class PooledExchange final : public Exchange, Deadlines::Entry {
+class PooledExchange final : public Exchange, io::Sweep::Entry {
  public:
   PooledExchange(Client::Impl& pool, Origin& origin) : pool_(pool), origin_(origin), url_(origin.url) {}
   ~PooledExchange() override {
-    if (registered_) pool_.deadlines.remove(this);
+    if (registered_) pool_.exchanges.remove(this);
     if (conn_ && reusable_ && parser_ && parser_->is_done() && parser_->get().keep_alive()) {
       pool_.give_back(origin_, std::move(conn_));
     }
@@ -226,7 +171,7 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
 
   Task<Result<bool>> send(OutRequest req) override {
     if (!registered_) {
-      pool_.deadlines.add(this, co_await asio::this_coro::executor);
+      pool_.exchanges.add(this, co_await asio::this_coro::executor);
       registered_ = true;
     }
     // A pooled connection may have been closed by the server while idle: if it fails before
@@ -321,8 +266,9 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
     for (auto part : req.body) conn_->request.emplace_back(part.data(), part.size());
   }
 
-  void expire() override {
-    deadline = kNoDeadline;
+  void on_tick(Clock::time_point now) override {
+    if (deadline_ > now) return;
+    deadline_ = kNoDeadline;
     timed_out_ = true;
     close();
   }
@@ -338,9 +284,9 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
 
   // Reads more of the response into the connection's buffer within options.read_timeout.
   Task<beast::error_code> read_more() {
-    deadline = Clock::now() + pool_.options.read_timeout;
+    deadline_ = Clock::now() + pool_.options.read_timeout;
     auto [ec, n] = co_await conn_->read_more();
-    deadline = kNoDeadline;
+    deadline_ = kNoDeadline;
     if (!ec) conn_->buffer.commit(n);
     co_return ec;
   }
@@ -355,9 +301,9 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
 
   Task<Result<bool>> connect() {
     auto ex = co_await asio::this_coro::executor;
-    deadline = Clock::now() + pool_.options.connect_timeout;
+    deadline_ = Clock::now() + pool_.options.connect_timeout;
     auto r = co_await connect_within_deadline(ex);
-    deadline = kNoDeadline;
+    deadline_ = kNoDeadline;
     if (!r && timed_out_) {
       timed_out_ = false;
       co_return tl::unexpected(Error{ErrorCode::kUpstreamTimeout, fmt::format("connecting to {} timed out after {} ms", origin_.key, pool_.options.connect_timeout.count()), {}, 0});
@@ -405,9 +351,9 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
 
   Task<Result<bool>> write_and_read_head() {
     stale_ = false;
-    deadline = Clock::now() + pool_.options.read_timeout;
+    deadline_ = Clock::now() + pool_.options.read_timeout;
     beast::error_code ec = co_await conn_->write_all(conn_->request);
-    deadline = kNoDeadline;
+    deadline_ = kNoDeadline;
     if (ec) {
       stale_ = !timed_out_;
       reusable_ = false;
@@ -443,6 +389,7 @@ class PooledExchange final : public Exchange, Deadlines::Entry {
   const Url& url_;
   std::unique_ptr<Connection> conn_;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
+  Clock::time_point deadline_ = kNoDeadline;  // of the connect or read in progress
   bool registered_ = false;
   bool reusable_ = false;
   bool cancelled_ = false;

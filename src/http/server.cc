@@ -1,6 +1,5 @@
 #include "http/server.h"
 
-#include <malloc.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -11,7 +10,6 @@
 #include <boost/beast/http.hpp>
 #include <condition_variable>
 #include <cstdio>
-#include <list>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -19,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "http/io.h"
 #include "http/wire.h"
 
 namespace sy::http {
@@ -33,24 +32,20 @@ constexpr auto kTuple = asio::as_tuple(use_awaitable);
 constexpr auto kLingerTime = std::chrono::seconds(2);  // lingering close: longest drain
 constexpr size_t kLingerBytes = 64 * 1024 * 1024;     // ... and most bytes discarded
 constexpr size_t kReadSize = 16 * 1024;               // a whole typical request in one read
-using Clock = std::chrono::steady_clock;
-constexpr auto kNoDeadline = Clock::time_point::max();
-constexpr size_t kTrimAfterSessions = 512;  // give memory back once a burst this big has gone
+using io::Clock;
+using io::kNoDeadline;
 
 class Session;
 
 struct Worker {
+  explicit Worker(std::chrono::milliseconds tick) : sessions(tick) {}
   asio::io_context ioc{1};
   std::optional<tcp::acceptor> acceptor;
   std::unique_ptr<Handler> handler;
-  std::list<Session*> sessions;
+  io::Sweep sessions;  // every open session; its ticks check their deadlines
   bool draining = false;
-  bool sweeping = false;  // the deadline sweep runs while there are sessions
-  std::chrono::milliseconds tick{100};
   std::thread thread;
 };
-
-void start_sweep(Worker& worker);
 
 // Shared with the disconnect watcher's completion handler, which may outlive the session.
 struct WatchState {
@@ -74,7 +69,7 @@ Method to_method(bhttp::verb v) {
   }
 }
 
-class Session final : public Request, public Response {
+class Session final : public Request, public Response, public io::Sweep::Entry {
  public:
   Session(Worker& worker, tcp::socket socket, const ServerLimits& limits)
       : worker_(worker), socket_(std::move(socket)), limits_(limits),
@@ -82,13 +77,12 @@ class Session final : public Request, public Response {
     watch_->socket = &socket_;
     beast::error_code ec;
     socket_.non_blocking(true, ec);  // lets write_all() try a direct write first
-    self_ = worker_.sessions.insert(worker_.sessions.end(), this);
-    start_sweep(worker_);
+    worker_.sessions.add(this, worker_.ioc.get_executor());
   }
   ~Session() override {
     watch_->alive = false;
     watch_->socket = nullptr;
-    worker_.sessions.erase(self_);
+    worker_.sessions.remove(this);
   }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -106,7 +100,7 @@ class Session final : public Request, public Response {
 
   // Called by the worker's sweep every tick: a read that has waited past its deadline is
   // cancelled, and a request still in its handler gets its disconnect watch.
-  void on_tick(Clock::time_point now) {
+  void on_tick(Clock::time_point now) override {
     if (watch_->hook != nullptr && !watch_->armed && !watch_->gone) arm_watch(watch_);
     if (deadline_ > now) return;
     deadline_ = kNoDeadline;
@@ -189,20 +183,10 @@ class Session final : public Request, public Response {
 
   bool keep_going() const { return keep_alive_ && !worker_.draining; }
 
-  // Tries one direct non-blocking write first: usually it takes everything, and the answer
-  // leaves without a trip through the event loop. What remains goes out asynchronously.
   template <class Buffers>
   Task<bool> write_all(const Buffers& bufs) {
     if (write_failed_) co_return false;
-    beast::error_code ec;
-    const size_t n = socket_.write_some(bufs, ec);
-    if (!ec && n == asio::buffer_size(bufs)) co_return true;
-    if (!ec || ec == asio::error::would_block || ec == asio::error::try_again) {
-      beast::buffers_suffix<Buffers> rest(bufs);
-      rest.consume(ec ? 0 : n);
-      std::tie(ec, std::ignore) = co_await asio::async_write(socket_, rest, kTuple);
-    }
-    if (ec) {
+    if (const beast::error_code ec = co_await io::write_all(socket_, bufs); ec) {
       write_failed_ = true;
       if (watch_->hook != nullptr) watch_->hook->cancel();
       co_return false;
@@ -353,7 +337,6 @@ class Session final : public Request, public Response {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string head_;
   std::shared_ptr<WatchState> watch_;
-  std::list<Session*>::iterator self_;
   Clock::time_point deadline_ = kNoDeadline;
   bool timed_out_ = false;
   bool in_request_ = false;
@@ -362,33 +345,6 @@ class Session final : public Request, public Response {
   bool streaming_ = false;
   bool write_failed_ = false;
 };
-
-// Timeouts are checked by one coarse sweep per worker rather than a timer per read: arming
-// and cancelling a timer around every read would cost system calls on every request.
-// After a burst of connections has gone, the memory it took goes back to the system.
-Task<void> sweep(Worker& worker) {
-  asio::steady_timer timer(worker.ioc);
-  size_t peak = 0;
-  while (!worker.sessions.empty()) {
-    timer.expires_after(worker.tick);
-    co_await timer.async_wait(kTuple);
-    const auto now = Clock::now();
-    for (auto it = worker.sessions.begin(); it != worker.sessions.end();) (*it++)->on_tick(now);
-    peak = std::max(peak, worker.sessions.size());
-    if (peak >= kTrimAfterSessions && worker.sessions.size() < peak / 4) {
-      malloc_trim(0);
-      peak = worker.sessions.size();
-    }
-  }
-  if (peak >= kTrimAfterSessions) malloc_trim(0);
-  worker.sweeping = false;
-}
-
-void start_sweep(Worker& worker) {
-  if (worker.sweeping) return;
-  worker.sweeping = true;
-  asio::co_spawn(worker.ioc, sweep(worker), asio::detached);
-}
 
 Task<void> run_session(Worker& worker, tcp::socket socket, const ServerLimits& limits) {
   Session session(worker, std::move(socket), limits);
@@ -450,10 +406,10 @@ Result<uint16_t> Server::start() {
   if (ec) return fail(ErrorCode::kInvalidRequest, fmt::format("listen address '{}' is not an IP address", o.host));
   uint16_t port = o.port;
   for (int i = 0; i < n; ++i) {
-    auto w = std::make_unique<Worker>();
+    // Timeouts are noticed within a tick: a tenth of the shortest, at most 100 ms.
+    auto w = std::make_unique<Worker>(std::clamp(std::min(o.limits.read_timeout, o.limits.idle_timeout) / 10,
+                                                 std::chrono::milliseconds(5), std::chrono::milliseconds(100)));
     w->handler = impl_->factory(i);
-    w->tick = std::clamp(std::min(o.limits.read_timeout, o.limits.idle_timeout) / 10,
-                         std::chrono::milliseconds(5), std::chrono::milliseconds(100));
     w->acceptor.emplace(w->ioc);
     const tcp::endpoint ep(address, port);
     w->acceptor->open(ep.protocol(), ec);
@@ -489,7 +445,7 @@ void Server::drain() {
       wp->draining = true;
       beast::error_code ec;
       wp->acceptor->close(ec);
-      for (Session* s : wp->sessions) s->close_if_idle();
+      wp->sessions.for_each([](io::Sweep::Entry* e) { static_cast<Session*>(e)->close_if_idle(); });
     });
   }
   impl_->watchdog = std::thread([this] {
