@@ -199,9 +199,9 @@ class OpenAiHandler final : public http::Handler {
     json::append_quoted(prefix, model);
     prefix += R"(,"service_tier":"default","system_fingerprint":"fp_mock","choices":[)";
     const std::string_view usage_null = include_usage ? R"(,"usage":null)" : "";
-    std::string event;
+    std::string event;  // what the next write sends: one or more chunks
     auto chunk = [&](std::string_view delta_json, std::string_view finish) {
-      event.assign(prefix);
+      event += prefix;
       event += R"({"index":0,"delta":)";
       event += delta_json;
       event += R"(,"logprobs":null,"finish_reason":)";
@@ -214,18 +214,18 @@ class OpenAiHandler final : public http::Handler {
     if (!co_await res.write(event)) co_return;
     // Deltas keep to their schedule (start + i * gap) however late a write was; when the
     // mock falls behind, the deltas already due go out together in one write.
-    std::string delta, batch;
+    std::string delta;
     auto due = std::chrono::steady_clock::now();
     for (int i = 0; i < b.length;) {
       if (i > 0) {
         due += b.gap;
         if (due > std::chrono::steady_clock::now() && !co_await sleeper.sleep_until(req, due)) co_return;
       }
-      batch.clear();
+      event.clear();
       const auto now = std::chrono::steady_clock::now();
       for (;;) {
         if (i == b.reset_after) {
-          if (!batch.empty() && !co_await res.write(batch)) co_return;
+          if (!event.empty() && !co_await res.write(event)) co_return;
           res.abort();
           co_return;
         }
@@ -233,27 +233,22 @@ class OpenAiHandler final : public http::Handler {
         json::append_quoted(delta, mock_token(seed, i));
         delta += '}';
         chunk(delta, "null");
-        batch += event;
         ++i;
         if (i == b.length || b.gap.count() == 0 || due + b.gap > now) break;
         due += b.gap;
       }
-      if (!co_await res.write(batch)) co_return;
+      if (!co_await res.write(event)) co_return;
     }
     if (b.reset_after == b.length) {
       res.abort();
       co_return;
     }
+    event.clear();
     chunk("{}", "\"stop\"");
-    if (include_usage) {
-      event.pop_back();  // the usage chunk follows in the same write
-      event += "\n";
+    if (include_usage) {  // the usage chunk follows in the same write
       event += prefix;
-      event += "]";
-      event += ",";
-      std::string usage;
-      append_usage(usage, prompt_tokens, b.length);
-      event += usage;
+      event += "],";
+      append_usage(event, prompt_tokens, b.length);
       event += "}\n\n";
     }
     event += "data: [DONE]\n\n";
