@@ -10,84 +10,56 @@
 namespace sy::cel {
 namespace {
 
-enum class T : uint8_t {
-  kDyn,
-  kNull,
-  kBool,
-  kInt,
-  kUint,
-  kDouble,
-  kString,
-  kBytes,
-  kList,
-  kMap,
-  kTimestamp,
-  kDuration,
-  kType
-};
-
+// A static type: a value kind, or dyn (not known until run time); lists and maps carry their
+// element, key and value types.
 struct Type {
-  T t = T::kDyn;
+  std::optional<Kind> kind;       // nullopt: dyn
   std::shared_ptr<const Type> a;  // list element, map key
   std::shared_ptr<const Type> b;  // map value
 
-  static Type of(T t) { return Type{t, nullptr, nullptr}; }
+  static Type of(Kind k) { return Type{k, nullptr, nullptr}; }
   static Type list(Type e) {
-    return Type{T::kList, std::make_shared<const Type>(std::move(e)), nullptr};
+    return Type{Kind::kList, std::make_shared<const Type>(std::move(e)), nullptr};
   }
   static Type map(Type k, Type v) {
-    return Type{T::kMap, std::make_shared<const Type>(std::move(k)),
+    return Type{Kind::kMap, std::make_shared<const Type>(std::move(k)),
                 std::make_shared<const Type>(std::move(v))};
   }
-  bool dyn() const { return t == T::kDyn; }
-  bool is(T other) const { return t == other; }
-  bool numeric() const { return t == T::kInt || t == T::kUint || t == T::kDouble; }
+  bool dyn() const { return !kind; }
+  bool is(Kind k) const { return kind == k; }
+  bool numeric() const { return is(Kind::kInt) || is(Kind::kUint) || is(Kind::kDouble); }
   Type elem() const { return a ? *a : Type{}; }
   Type value() const { return b ? *b : Type{}; }
   bool operator==(const Type& o) const {
-    if (t != o.t) {
+    if (kind != o.kind) {
       return false;
     }
-    if (t == T::kList) {
+    if (is(Kind::kList)) {
       return elem() == o.elem();
     }
-    if (t == T::kMap) {
+    if (is(Kind::kMap)) {
       return elem() == o.elem() && value() == o.value();
     }
     return true;
   }
   std::string name() const {
-    switch (t) {
-      case T::kDyn:
-        return "dyn";
-      case T::kNull:
-        return "null_type";
-      case T::kBool:
-        return "bool";
-      case T::kInt:
-        return "int";
-      case T::kUint:
-        return "uint";
-      case T::kDouble:
-        return "double";
-      case T::kString:
-        return "string";
-      case T::kBytes:
-        return "bytes";
-      case T::kList:
-        return fmt::format("list({})", elem().name());
-      case T::kMap:
-        return fmt::format("map({}, {})", elem().name(), value().name());
-      case T::kTimestamp:
-        return "google.protobuf.Timestamp";
-      case T::kDuration:
-        return "google.protobuf.Duration";
-      case T::kType:
-        return "type";
+    if (dyn()) {
+      return "dyn";
     }
-    return "dyn";
+    if (is(Kind::kList)) {
+      return fmt::format("list({})", elem().name());
+    }
+    if (is(Kind::kMap)) {
+      return fmt::format("map({}, {})", elem().name(), value().name());
+    }
+    return std::string(type_name(*kind));
   }
 };
+
+// The kinds a declaration or a literal may name directly.
+constexpr Kind kScalarKinds[] = {Kind::kNull,      Kind::kBool,    Kind::kInt,   Kind::kUint,
+                                 Kind::kDouble,    Kind::kString,  Kind::kBytes, Kind::kType,
+                                 Kind::kTimestamp, Kind::kDuration};
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && s.front() == ' ') {
@@ -101,23 +73,16 @@ std::string_view trim(std::string_view s) {
 
 Type parse_type(std::string_view s) {
   s = trim(s);
-  static constexpr std::pair<std::string_view, T> kScalars[] = {
-      {"bool", T::kBool},
-      {"int", T::kInt},
-      {"uint", T::kUint},
-      {"double", T::kDouble},
-      {"string", T::kString},
-      {"bytes", T::kBytes},
-      {"null_type", T::kNull},
-      {"timestamp", T::kTimestamp},
-      {"google.protobuf.Timestamp", T::kTimestamp},
-      {"duration", T::kDuration},
-      {"google.protobuf.Duration", T::kDuration},
-      {"type", T::kType}};
-  for (const auto& [name, t] : kScalars) {
-    if (s == name) {
-      return Type::of(t);
+  for (const Kind k : kScalarKinds) {
+    if (s == type_name(k)) {
+      return Type::of(k);
     }
+  }
+  if (s == "timestamp") {
+    return Type::of(Kind::kTimestamp);
+  }
+  if (s == "duration") {
+    return Type::of(Kind::kDuration);
   }
   const auto inner = [&](std::string_view prefix) -> std::optional<std::string_view> {
     if (!s.starts_with(prefix) || !s.ends_with(")")) {
@@ -153,46 +118,46 @@ bool comparable(const Type& x, const Type& y) {
   if (x.numeric() && y.numeric()) {
     return true;
   }
-  return x.t == y.t && (x.t == T::kString || x.t == T::kBytes || x.t == T::kBool ||
-                        x.t == T::kTimestamp || x.t == T::kDuration);
+  return x.kind == y.kind && (x.is(Kind::kString) || x.is(Kind::kBytes) || x.is(Kind::kBool) ||
+                              x.is(Kind::kTimestamp) || x.is(Kind::kDuration));
 }
 
 // The result of `x op y` for + - * / %, or nullopt when no overload exists.
 std::optional<Type> arithmetic(std::string_view op, const Type& x, const Type& y) {
   if (x.dyn() || y.dyn()) {
-    if (op == "_+_" && (x.is(T::kList) || y.is(T::kList))) {
+    if (op == "_+_" && (x.is(Kind::kList) || y.is(Kind::kList))) {
       return x.dyn() ? y : x;
     }
     return Type{};
   }
-  if (x.numeric() && x.t == y.t) {
-    if (op == "_%_" && x.is(T::kDouble)) {
+  if (x.numeric() && x.kind == y.kind) {
+    if (op == "_%_" && x.is(Kind::kDouble)) {
       return std::nullopt;
     }
     return x;
   }
   if (op == "_+_") {
-    if (x.t == y.t && (x.is(T::kString) || x.is(T::kBytes) || x.is(T::kDuration))) {
+    if (x.kind == y.kind && (x.is(Kind::kString) || x.is(Kind::kBytes) || x.is(Kind::kDuration))) {
       return x;
     }
-    if (x.is(T::kList) && y.is(T::kList)) {
+    if (x.is(Kind::kList) && y.is(Kind::kList)) {
       return x == y ? x : Type::list(Type{});
     }
-    if (x.is(T::kTimestamp) && y.is(T::kDuration)) {
+    if (x.is(Kind::kTimestamp) && y.is(Kind::kDuration)) {
       return x;
     }
-    if (x.is(T::kDuration) && y.is(T::kTimestamp)) {
+    if (x.is(Kind::kDuration) && y.is(Kind::kTimestamp)) {
       return y;
     }
   }
   if (op == "_-_") {
-    if (x.is(T::kTimestamp) && y.is(T::kTimestamp)) {
-      return Type::of(T::kDuration);
+    if (x.is(Kind::kTimestamp) && y.is(Kind::kTimestamp)) {
+      return Type::of(Kind::kDuration);
     }
-    if (x.is(T::kTimestamp) && y.is(T::kDuration)) {
+    if (x.is(Kind::kTimestamp) && y.is(Kind::kDuration)) {
       return x;
     }
-    if (x.is(T::kDuration) && y.is(T::kDuration)) {
+    if (x.is(Kind::kDuration) && y.is(Kind::kDuration)) {
       return x;
     }
   }
@@ -300,24 +265,12 @@ class Checker {
   }
 
   static Type constant(const Value& v) {
-    switch (v.kind()) {
-      case Kind::kNull:
-        return Type::of(T::kNull);
-      case Kind::kBool:
-        return Type::of(T::kBool);
-      case Kind::kInt:
-        return Type::of(T::kInt);
-      case Kind::kUint:
-        return Type::of(T::kUint);
-      case Kind::kDouble:
-        return Type::of(T::kDouble);
-      case Kind::kString:
-        return Type::of(T::kString);
-      case Kind::kBytes:
-        return Type::of(T::kBytes);
-      default:
-        return Type{};
+    for (const Kind k : kScalarKinds) {
+      if (v.kind() == k) {
+        return Type::of(k);
+      }
     }
+    return Type{};
   }
 
   Type select(const Expr& e) {
@@ -334,17 +287,17 @@ class Checker {
       return Type{};
     }
     Type field;
-    if (operand.is(T::kMap)) {
+    if (operand.is(Kind::kMap)) {
       const Type key = operand.elem();
-      if (!key.dyn() && !key.is(T::kString)) {
+      if (!key.dyn() && !key.is(Kind::kString)) {
         return fail(e.offset, fmt::format("type '{}' has no field '{}' (its keys are not strings)",
                                           operand.name(), e.name));
       }
       field = operand.value();
-    } else if (!operand.dyn() && !operand.is(T::kNull)) {
+    } else if (!operand.dyn() && !operand.is(Kind::kNull)) {
       return fail(e.offset, fmt::format("type '{}' has no field '{}'", operand.name(), e.name));
     }
-    return e.test_only ? Type::of(T::kBool) : field;
+    return e.test_only ? Type::of(Kind::kBool) : field;
   }
 
   Type call(const Expr& e) {
@@ -360,24 +313,24 @@ class Checker {
     const std::string& fn = e.name;
     const size_t n = args.size();
     const auto boolish = [](const Type& t) {
-      return t.dyn() || t.is(T::kBool);
+      return t.dyn() || t.is(Kind::kBool);
     };
 
     if ((fn == "_&&_" || fn == "_||_") && n == 2) {
       if (!boolish(args[0]) || !boolish(args[1])) {
         return no_overload(e, fn, {&args[0], &args[1]});
       }
-      return Type::of(T::kBool);
+      return Type::of(Kind::kBool);
     }
     if (fn == "!_" && n == 1) {
       if (!boolish(args[0])) {
         return no_overload(e, fn, {&args[0]});
       }
-      return Type::of(T::kBool);
+      return Type::of(Kind::kBool);
     }
     if (fn == "-_" && n == 1) {
       const Type& x = args[0];
-      if (!x.dyn() && !x.is(T::kInt) && !x.is(T::kDouble) && !x.is(T::kDuration)) {
+      if (!x.dyn() && !x.is(Kind::kInt) && !x.is(Kind::kDouble) && !x.is(Kind::kDuration)) {
         return no_overload(e, fn, {&x});
       }
       return x;
@@ -389,13 +342,13 @@ class Checker {
       return args[1] == args[2] ? args[1] : Type{};
     }
     if ((fn == "_==_" || fn == "_!=_") && n == 2) {
-      return Type::of(T::kBool);
+      return Type::of(Kind::kBool);
     }
     if ((fn == "_<_" || fn == "_<=_" || fn == "_>_" || fn == "_>=_") && n == 2) {
       if (!comparable(args[0], args[1])) {
         return no_overload(e, fn, {&args[0], &args[1]});
       }
-      return Type::of(T::kBool);
+      return Type::of(Kind::kBool);
     }
     if ((fn == "_+_" || fn == "_-_" || fn == "_*_" || fn == "_/_" || fn == "_%_") && n == 2) {
       auto r = arithmetic(fn, args[0], args[1]);
@@ -406,21 +359,21 @@ class Checker {
     }
     if (fn == "@in" && n == 2) {
       const Type& c = args[1];
-      if (!c.dyn() && !c.is(T::kList) && !c.is(T::kMap)) {
+      if (!c.dyn() && !c.is(Kind::kList) && !c.is(Kind::kMap)) {
         return no_overload(e, "@in", {&args[0], &c});
       }
-      return Type::of(T::kBool);
+      return Type::of(Kind::kBool);
     }
     if ((fn == "_[_]") && n == 2) {
       const Type& c = args[0];
       const Type& i = args[1];
-      if (c.is(T::kList)) {
+      if (c.is(Kind::kList)) {
         if (!i.dyn() && !i.numeric()) {
           return no_overload(e, fn, {&c, &i});
         }
         return c.elem();
       }
-      if (c.is(T::kMap)) {
+      if (c.is(Kind::kMap)) {
         return c.value();
       }
       if (!c.dyn()) {
@@ -433,39 +386,37 @@ class Checker {
     const size_t extra = e.target ? n : (n > 0 ? n - 1 : 0);
     if (fn == "size" && subject != nullptr && extra == 0) {
       const Type& x = *subject;
-      if (!x.dyn() && !x.is(T::kString) && !x.is(T::kBytes) && !x.is(T::kList) && !x.is(T::kMap)) {
+      if (!x.dyn() && !x.is(Kind::kString) && !x.is(Kind::kBytes) && !x.is(Kind::kList) &&
+          !x.is(Kind::kMap)) {
         return no_overload(e, fn, {&x});
       }
-      return Type::of(T::kInt);
+      return Type::of(Kind::kInt);
     }
     if ((fn == "contains" || fn == "startsWith" || fn == "endsWith" || fn == "matches") &&
         subject != nullptr && extra == 1) {
       const Type& x = *subject;
       const Type& y = args.back();
-      const bool ok = (x.dyn() || x.is(T::kString)) && (y.dyn() || y.is(T::kString));
+      const bool ok = (x.dyn() || x.is(Kind::kString)) && (y.dyn() || y.is(Kind::kString));
       if (!ok) {
         return no_overload(e, fn, {&x, &y});
       }
-      return Type::of(T::kBool);
+      return Type::of(Kind::kBool);
     }
     if (!e.target && n == 1) {
-      static constexpr std::pair<std::string_view, T> kConversions[] = {
-          {"int", T::kInt},
-          {"uint", T::kUint},
-          {"double", T::kDouble},
-          {"string", T::kString},
-          {"bytes", T::kBytes},
-          {"bool", T::kBool},
-          {"timestamp", T::kTimestamp},
-          {"duration", T::kDuration},
-          {"type", T::kType}};
+      static constexpr std::pair<std::string_view, Kind> kConversions[] = {
+          {"int", Kind::kInt},
+          {"uint", Kind::kUint},
+          {"double", Kind::kDouble},
+          {"string", Kind::kString},
+          {"bytes", Kind::kBytes},
+          {"bool", Kind::kBool},
+          {"timestamp", Kind::kTimestamp},
+          {"duration", Kind::kDuration},
+          {"type", Kind::kType}};
       for (const auto& [name, t] : kConversions) {
         if (fn == name) {
           return Type::of(t);
         }
-      }
-      if (fn == "dyn") {
-        return Type{};
       }
     }
     return Type{};  // functions the checker does not model: decided at run time
@@ -481,10 +432,10 @@ class Checker {
       first = range;
     } else if (e.macro == Macro::kOptMap || e.macro == Macro::kOptFlatMap) {
       first = Type{};
-    } else if (range.is(T::kList)) {
-      first = e.iter_var2.empty() ? range.elem() : Type::of(T::kInt);
+    } else if (range.is(Kind::kList)) {
+      first = e.iter_var2.empty() ? range.elem() : Type::of(Kind::kInt);
       second = range.elem();
-    } else if (range.is(T::kMap)) {
+    } else if (range.is(Kind::kMap)) {
       first = range.elem();
       second = range.value();
     } else if (!range.dyn()) {
@@ -511,16 +462,16 @@ class Checker {
       case Macro::kAll:
       case Macro::kExists:
       case Macro::kExistsOne:
-        if (!last.dyn() && !last.is(T::kBool)) {
+        if (!last.dyn() && !last.is(Kind::kBool)) {
           return fail(e.args.back()->offset,
                       fmt::format("the predicate must be a bool, not '{}'", last.name()));
         }
-        return Type::of(T::kBool);
+        return Type::of(Kind::kBool);
       case Macro::kMap:
       case Macro::kTransformList:
         return Type::list(last);
       case Macro::kFilter:
-        return range.is(T::kList) ? range : Type::list(Type{});
+        return range.is(Kind::kList) ? range : Type::list(Type{});
       case Macro::kBind:
         return last;
       default:
