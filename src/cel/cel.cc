@@ -99,6 +99,8 @@ tl::expected<Program, CompileError> compile(std::string_view source, const Env& 
 
 const std::string& Program::source() const { return state_->source; }
 
+const std::vector<std::string>& Program::variables() const { return state_->plan.variables; }
+
 tl::expected<Value, EvalError> Program::evaluate(const Activation& activation) const {
   EvalContext ctx;
   ctx.activation = &activation;

@@ -132,6 +132,9 @@ class Program {
  public:
   tl::expected<Value, EvalError> evaluate(const Activation& activation) const;
   const std::string& source() const;
+  // The names the program may look up in an activation (free variables, and the dotted
+  // prefixes a qualified name could resolve to), sorted: bind only these.
+  const std::vector<std::string>& variables() const;
 
  private:
   friend tl::expected<Program, CompileError> compile(std::string_view source, const Env& env);

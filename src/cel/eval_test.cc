@@ -44,6 +44,16 @@ TEST(Eval, RoutingRules) {
   EXPECT_FALSE(truthy("has(headers.authorization)", kMeta));
 }
 
+TEST(Eval, VariablesListsWhatAnActivationMustBind) {
+  auto p = compile("plan == 'free' && messages.exists(m, m.role == user) && a.b.c > 1 && .top");
+  ASSERT_TRUE(p.has_value());
+  // Comprehension variables are not free; a dotted name may be a variable or a field path.
+  EXPECT_EQ(p->variables(), (std::vector<std::string>{"a", "a.b", "a.b.c", "messages", "plan", "top", "user"}));
+  auto q = compile("1 + 2 == 3");
+  ASSERT_TRUE(q.has_value());
+  EXPECT_TRUE(q->variables().empty());
+}
+
 TEST(Eval, ActivationStringsAreViews) {
   const std::string json = R"({"language":"es","esc":"a\nb"})";
   auto act = Activation::from_json(json);

@@ -118,6 +118,10 @@ NodePtr Planner::variable(const Expr& e, const std::string& qualified, bool abso
     std::vector<std::string> fields(parts.begin() + static_cast<long>(n), parts.end());
     for (const auto& p : prefixes) candidates.push_back({p + base, fields});
   }
+  for (const auto& c : candidates) {
+    auto at = std::lower_bound(state_.variables.begin(), state_.variables.end(), c.name);
+    if (at == state_.variables.end() || *at != c.name) state_.variables.insert(at, c.name);
+  }
   const bool checked = env_.options().check && !declared_.empty();
   if (checked) {
     for (auto& c : candidates) {

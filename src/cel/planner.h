@@ -21,6 +21,7 @@ namespace sy::cel {
 struct PlanState {
   int max_slots = 0;
   std::vector<std::unique_ptr<std::string>> strings;  // interned literal text the nodes view
+  std::vector<std::string> variables;  // activation names the program may look up, sorted
 };
 
 struct PlanError {
