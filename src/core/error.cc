@@ -11,6 +11,8 @@ int http_status(ErrorCode code) {
     case ErrorCode::kModelNotFound: return 404;
     case ErrorCode::kMethodNotAllowed: return 405;
     case ErrorCode::kRequestTimeout: return 408;
+    case ErrorCode::kConflict: return 409;
+    case ErrorCode::kPreconditionFailed: return 412;
     case ErrorCode::kPayloadTooLarge: return 413;
     case ErrorCode::kHeaderTooLarge: return 431;
     case ErrorCode::kRateLimited: return 429;
@@ -30,6 +32,8 @@ std::string_view openai_error_type(ErrorCode code) {
     case ErrorCode::kModelNotFound:
     case ErrorCode::kMethodNotAllowed:
     case ErrorCode::kRequestTimeout:
+    case ErrorCode::kConflict:
+    case ErrorCode::kPreconditionFailed:
     case ErrorCode::kPayloadTooLarge:
     case ErrorCode::kHeaderTooLarge: return "invalid_request_error";
     case ErrorCode::kUnauthorized: return "authentication_error";
@@ -53,6 +57,8 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kModelNotFound: return "model_not_found";
     case ErrorCode::kMethodNotAllowed: return "method_not_allowed";
     case ErrorCode::kRequestTimeout: return "request_timeout";
+    case ErrorCode::kConflict: return "conflict";
+    case ErrorCode::kPreconditionFailed: return "precondition_failed";
     case ErrorCode::kPayloadTooLarge: return "payload_too_large";
     case ErrorCode::kHeaderTooLarge: return "header_too_large";
     case ErrorCode::kRateLimited: return "rate_limited";

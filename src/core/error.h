@@ -21,6 +21,8 @@ enum class ErrorCode {
   kModelNotFound,       // 404: the requested model is not in the catalog
   kMethodNotAllowed,    // 405
   kRequestTimeout,      // 408: the client was too slow sending its request
+  kConflict,            // 409: the resource already exists
+  kPreconditionFailed,  // 412: the caller's expected version is stale
   kPayloadTooLarge,     // 413
   kHeaderTooLarge,      // 431
   kRateLimited,         // 429

@@ -10,6 +10,8 @@ namespace {
 TEST(Error, StatusMapping) {
   EXPECT_EQ(http_status(ErrorCode::kInvalidRequest), 400);
   EXPECT_EQ(http_status(ErrorCode::kModelNotFound), 404);
+  EXPECT_EQ(http_status(ErrorCode::kConflict), 409);
+  EXPECT_EQ(http_status(ErrorCode::kPreconditionFailed), 412);
   EXPECT_EQ(http_status(ErrorCode::kPayloadTooLarge), 413);
   EXPECT_EQ(http_status(ErrorCode::kHeaderTooLarge), 431);
   EXPECT_EQ(http_status(ErrorCode::kUpstreamUnreachable), 502);
@@ -20,7 +22,9 @@ TEST(Error, OpenAiTypes) {
   EXPECT_EQ(openai_error_type(ErrorCode::kModelNotFound), "invalid_request_error");
   EXPECT_EQ(openai_error_type(ErrorCode::kUnauthorized), "authentication_error");
   EXPECT_EQ(openai_error_type(ErrorCode::kUpstreamUnreachable), "api_error");
+  EXPECT_EQ(openai_error_type(ErrorCode::kConflict), "invalid_request_error");
   EXPECT_EQ(error_code_name(ErrorCode::kModelNotFound), "model_not_found");
+  EXPECT_EQ(error_code_name(ErrorCode::kPreconditionFailed), "precondition_failed");
 }
 
 Result<int> half(int x) {
