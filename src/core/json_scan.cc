@@ -19,6 +19,13 @@ class Scanner {
     return finish();
   }
 
+  Result<bool> top_array(std::vector<Field>& elements) {
+    skip_ws();
+    if (peek() != '[') return error("expected '['");
+    if (!array(0, &elements)) return error_;
+    return finish();
+  }
+
   Result<bool> any_value() {
     skip_ws();
     if (!value(0)) return error_;
@@ -127,7 +134,7 @@ class Scanner {
     }
   }
 
-  bool array(int depth) {
+  bool array(int depth, std::vector<Field>* elements = nullptr) {
     if (depth >= options_.max_depth) return set_error("nesting is too deep");
     ++pos_;  // '['
     skip_ws();
@@ -137,7 +144,10 @@ class Scanner {
     }
     for (;;) {
       skip_ws();
+      const size_t value_begin = pos_;
+      const char first = peek();
       if (!value(depth + 1)) return false;
+      if (elements != nullptr) elements->push_back(Field{s_.substr(value_begin, pos_ - value_begin), kind_of(first)});
       skip_ws();
       if (peek() == ',') {
         ++pos_;
@@ -274,6 +284,11 @@ Result<bool> scan_object(std::string_view text, std::span<const std::string_view
                          std::span<Field> out, ScanOptions options) {
   for (auto& f : out) f = Field{};
   return Scanner(text, options).top_object(keys, out);
+}
+
+Result<bool> scan_array(std::string_view text, std::vector<Field>& elements, ScanOptions options) {
+  elements.clear();
+  return Scanner(text, options).top_array(elements);
 }
 
 Result<bool> validate(std::string_view text, ScanOptions options) {

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 
@@ -36,6 +37,9 @@ struct ScanOptions {
 // An error says what was expected and at which byte.
 Result<bool> scan_object(std::string_view text, std::span<const std::string_view> keys,
                          std::span<Field> out, ScanOptions options = {});
+
+// Checks that `text` is exactly one JSON array and lists its elements in order.
+Result<bool> scan_array(std::string_view text, std::vector<Field>& elements, ScanOptions options = {});
 
 // Checks that `text` is one well-formed JSON value of any kind.
 Result<bool> validate(std::string_view text, ScanOptions options = {});

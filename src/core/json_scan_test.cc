@@ -101,5 +101,21 @@ TEST(JsonScan, StringSpecialsFoundAtEveryOffset) {
   EXPECT_EQ(f[0].raw, "\"x\"");
 }
 
+TEST(JsonScan, ArrayElementsAreListedInOrder) {
+  std::vector<Field> e;
+  ASSERT_TRUE(scan_array(R"( [ {"role":"user"}, "x" ,3,[1],null ] )", e));
+  ASSERT_EQ(e.size(), 5u);
+  EXPECT_EQ(e[0].raw, R"({"role":"user"})");
+  EXPECT_EQ(e[0].kind, Kind::kObject);
+  EXPECT_EQ(e[1].raw, R"("x")");
+  EXPECT_EQ(e[2].kind, Kind::kNumber);
+  EXPECT_EQ(e[3].raw, "[1]");
+  EXPECT_EQ(e[4].kind, Kind::kNull);
+  ASSERT_TRUE(scan_array("[]", e));
+  EXPECT_TRUE(e.empty());
+  EXPECT_FALSE(scan_array("[1,]", e));
+  EXPECT_FALSE(scan_array("{}", e));
+}
+
 }  // namespace
 }  // namespace sy::json
