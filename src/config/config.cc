@@ -12,6 +12,9 @@
 #include <fmt/format.h>
 
 namespace sy::config {
+
+std::string yaml_node_to_json(const YAML::Node& node);  // yaml_json.cc
+
 namespace {
 
 // ${VAR} and ${VAR:-default}. `missing` collects variables that were unset without a default.
@@ -51,7 +54,7 @@ class Reader {
     c.source = name_;
     if (!root || root.IsNull()) return c;
     if (!root.IsMap()) return error("", "the file must be a mapping of settings");
-    if (auto r = only_keys(root, "", {"listen", "workers", "database", "demo", "limits", "upstream", "providers"}); !r) return tl::unexpected(r.error());
+    if (auto r = only_keys(root, "", {"listen", "workers", "database", "demo", "limits", "upstream", "providers", "routers", "admin_key", "api_keys"}); !r) return tl::unexpected(r.error());
     if (root["listen"]) {
       auto r = parse_listen(str(root["listen"]), c);
       if (!r) return error("listen", r.error().message);
@@ -65,6 +68,22 @@ class Reader {
     if (root["demo"]) c.demo = root["demo"].as<bool>(true);
     if (auto r = read_limits(root["limits"], c); !r) return tl::unexpected(r.error());
     if (auto r = read_upstream(root["upstream"], c); !r) return tl::unexpected(r.error());
+    if (root["admin_key"]) c.admin_key = str(root["admin_key"]);
+    if (const auto& keys = root["api_keys"]) {
+      if (!keys.IsSequence()) return error("api_keys", "must be a list of keys (use ${ENV} to keep them out of the file)");
+      for (size_t i = 0; i < keys.size(); ++i) {
+        std::string k = str(keys[i]);
+        if (!k.empty()) c.api_keys.push_back(std::move(k));
+      }
+    }
+    if (const auto& rs = root["routers"]) {
+      if (!rs.IsMap()) return error("routers", "must be a mapping of router name to router (displayName, routes, defaultRoute)");
+      for (const auto& kv : rs) {
+        const std::string name = kv.first.as<std::string>();
+        if (!kv.second.IsMap()) return error(fmt::format("routers.{}", name), "must be a router: a mapping with routes and defaultRoute");
+        c.routers.push_back({name, yaml_node_to_json(kv.second)});
+      }
+    }
     if (const auto& ps = root["providers"]) {
       if (!ps.IsSequence()) return error("providers", "must be a list of providers");
       for (size_t i = 0; i < ps.size(); ++i) {
@@ -233,6 +252,17 @@ void apply_env(Config& c, const EnvLookup& env) {
   if (auto v = env("SWITCHYARD_WORKERS")) c.workers = std::atoi(v->c_str());
   if (auto v = env("SWITCHYARD_DATABASE")) c.database = *v;
   if (auto v = env("SWITCHYARD_DEMO")) c.demo = *v != "0" && *v != "false";
+  if (auto v = env("SWITCHYARD_ADMIN_KEY"); v && !v->empty()) c.admin_key = *v;
+  if (auto v = env("SWITCHYARD_API_KEYS"); v && !v->empty()) {
+    c.api_keys.clear();
+    for (size_t start = 0; start <= v->size();) {
+      size_t comma = v->find(',', start);
+      if (comma == std::string::npos) comma = v->size();
+      std::string k = v->substr(start, comma - start);
+      if (!k.empty()) c.api_keys.push_back(std::move(k));
+      start = comma + 1;
+    }
+  }
   // A key in the environment turns on the provider it belongs to, unless the file declares it.
   auto declared = [&](std::string_view name) {
     for (const auto& p : c.providers) {

@@ -35,6 +35,12 @@ struct ProviderConfig {
   bool any_model = false;          // models: "*" — accept any "<name>/<model>"
 };
 
+// A router declared in the file, seeded into the store on start (see store::ConfigStore::seed).
+struct RouterSeed {
+  std::string name;
+  std::string json;  // the router document, converted from YAML
+};
+
 struct Config {
   std::string source = "built-in defaults";  // where the settings came from
   std::string host = "127.0.0.1";
@@ -45,6 +51,9 @@ struct Config {
   http::ServerLimits limits;
   http::ClientOptions upstream;
   std::vector<ProviderConfig> providers;
+  std::vector<RouterSeed> routers;
+  std::string admin_key;              // for /router/v1/*; empty: generated and kept in the database
+  std::vector<std::string> api_keys;  // gateway keys for /v1/*; empty: no key required
   std::vector<std::string> notes;  // what a person starting the server should know
 };
 
@@ -59,6 +68,10 @@ EnvLookup process_env();
 Result<Config> load(const LoadOptions& options, const EnvLookup& env);
 // Parses YAML text (for tests and --config); `name` appears in error messages.
 Result<Config> parse(const std::string& yaml_text, const std::string& name, const EnvLookup& env);
+
+// A YAML document as JSON: plain scalars typed by YAML 1.2's core schema (numbers, true,
+// false, null), everything else a string. `name` appears in error messages.
+Result<std::string> yaml_to_json(const std::string& yaml_text, const std::string& name);
 
 // The models of the built-in demo provider, with their simulated prices.
 const std::vector<ModelConfig>& demo_models();

@@ -51,6 +51,46 @@ providers:
   EXPECT_DOUBLE_EQ(c->providers[0].models[1].input_per_mtok, 1.5);
 }
 
+TEST(Config, RoutersKeysAndAdminKey) {
+  auto c = parse(R"(
+admin_key: ${ADMIN}
+api_keys: [sk-a, '${GW_KEY}']
+routers:
+  user-aware:
+    displayName: User Aware
+    routes:
+      - condition: {cel_expression: 'language == "es"'}
+        route: {variants: [{variant: {modelId: demo/smart}, weight: 100}]}
+    defaultRoute:
+      variants: [{variant: {modelId: demo/fast}, weight: 1.5}, {variant: {modelId: demo/cheap, name: '007'}, weight: 0}]
+    failover: {hedge: true, maxAttempts: ~}
+)", "test.yaml", env_of({{"ADMIN", "adm-1"}, {"GW_KEY", "sk-b"}}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->admin_key, "adm-1");
+  EXPECT_EQ(c->api_keys, (std::vector<std::string>{"sk-a", "sk-b"}));
+  ASSERT_EQ(c->routers.size(), 1u);
+  EXPECT_EQ(c->routers[0].name, "user-aware");
+  EXPECT_EQ(c->routers[0].json,
+            R"({"displayName":"User Aware","routes":[{"condition":{"cel_expression":"language == \"es\""},)"
+            R"("route":{"variants":[{"variant":{"modelId":"demo/smart"},"weight":100}]}}],)"
+            R"("defaultRoute":{"variants":[{"variant":{"modelId":"demo/fast"},"weight":1.5},)"
+            R"({"variant":{"modelId":"demo/cheap","name":"007"},"weight":0}]},"failover":{"hedge":true,"maxAttempts":null}})");
+  auto env = parse("", "x", env_of({{"SWITCHYARD_ADMIN_KEY", "adm-2"}, {"SWITCHYARD_API_KEYS", "k1,,k2"}}));
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->admin_key, "adm-2");
+  EXPECT_EQ(env->api_keys, (std::vector<std::string>{"k1", "k2"}));
+  EXPECT_FALSE(parse("routers: [a]", "x", env_of({})));
+}
+
+TEST(Config, YamlToJson) {
+  auto j = yaml_to_json("{a: 1, b: -0.5, c: 010, d: '1', e: yes, f: [x, null, 1e3], g: .5}", "f.yaml");
+  ASSERT_TRUE(j);
+  EXPECT_EQ(*j, R"({"a":1,"b":-0.5,"c":"010","d":"1","e":"yes","f":["x",null,1e3],"g":".5"})");
+  auto bad = yaml_to_json("a: [1", "f.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("f.yaml: line"), std::string::npos);
+}
+
 TEST(Config, UnsetKeyTurnsProviderOff) {
   auto c = parse("providers: [{name: openai, base_url: 'https://api.openai.com/v1', api_key: '${OPENAI_API_KEY}', models: '*'}]",
                  "t.yaml", env_of({}));
