@@ -116,9 +116,11 @@ struct StringViewHash {
 
 struct Client::Impl {
   ClientOptions options;
-  ssl::context tls{ssl::context::tls_client};
+  std::optional<ssl::context> tls;  // built on the first https origin: loading the CA store costs milliseconds
   std::unordered_map<std::string, std::unique_ptr<Origin>, StringViewHash, std::equal_to<>> origins;
   io::Sweep exchanges{kTick};  // in flight; ticks check their connect and read deadlines
+
+  ssl::context& tls_context();
 
   // Found without allocating: the key is formatted on the stack.
   Origin& origin_for(const Url& url) {
@@ -326,7 +328,7 @@ class PooledExchange final : public Exchange, io::Sweep::Entry {
       for (const auto& entry : found) endpoints.push_back(entry.endpoint());
     }
     auto c = std::make_unique<Connection>(Connection{PlainStream(ex), {}, {}});
-    if (url_.tls) c->stream.emplace<TlsStream>(tcp::socket(ex), pool_.tls);
+    if (url_.tls) c->stream.emplace<TlsStream>(tcp::socket(ex), pool_.tls_context());
     conn_ = std::move(c);
     if (cancelled_) co_return fail(ErrorCode::kUnavailable, "the request was cancelled");
     auto [cec, ep] = co_await asio::async_connect(conn_->socket(), endpoints, kTuple);
@@ -397,15 +399,20 @@ class PooledExchange final : public Exchange, io::Sweep::Entry {
   bool stale_ = false;
 };
 
-Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
-  impl_->options = options;
-  impl_->tls.set_default_verify_paths();
+Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) { impl_->options = std::move(options); }
+
+ssl::context& Client::Impl::tls_context() {
+  if (tls) return *tls;
+  tls.emplace(ssl::context::tls_client);
+  tls->set_default_verify_paths();
   if (!options.ca_file.empty()) {
     boost::system::error_code ec;
-    impl_->tls.load_verify_file(options.ca_file, ec);
+    tls->load_verify_file(options.ca_file, ec);
     if (ec) std::fprintf(stderr, "switchyard: cannot load upstream.ca_file '%s': %s\n", options.ca_file.c_str(), ec.message().c_str());
   }
-  impl_->tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  return *tls;
 }
 
 Client::~Client() = default;
