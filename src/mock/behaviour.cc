@@ -66,6 +66,10 @@ void apply_segment(Behaviour& b, std::string_view seg) {
     b.hang = true;
     return;
   }
+  if (seg == "echo") {
+    b.echo = true;
+    return;
+  }
   // Keys may contain '-' (retry-after, reset-after): the value starts at the last '-'
   // that is followed by a digit.
   for (size_t i = seg.size(); i-- > 0;) {

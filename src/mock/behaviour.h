@@ -6,7 +6,8 @@
 //
 // Model-name segments (any order, '/'-separated): ttft-<N>ms, tps-<N>, gap-<N>ms (fixed pace,
 // overrides tps), len-<N> (completion tokens), status-<code>, retry-after-<N>s (with a 429),
-// reset-after-<N> (tokens, then a TCP reset), hang (never answer), seed-<N>. Presets `fast`,
+// reset-after-<N> (tokens, then a TCP reset), hang (never answer), echo (the answer's content
+// is the request body as received: tests see what the gateway sent), seed-<N>. Presets `fast`,
 // `smart`, `cheap` are the demo models. Headers x-mock-<segment-name> override the model name.
 
 #include <chrono>
@@ -26,6 +27,7 @@ struct Behaviour {
   int retry_after_s = 1;
   int reset_after = -1;  // tokens; -1: never
   bool hang = false;
+  bool echo = false;  // answer (non-stream) with the request body as the content
   std::optional<uint64_t> seed;
 
   static Behaviour parse(std::string_view model, const http::Request* headers = nullptr);

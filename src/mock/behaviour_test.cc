@@ -25,6 +25,8 @@ TEST(Behaviour, FaultsAndSeed) {
   EXPECT_EQ(b.seed, 7u);
   EXPECT_EQ(b.gap, milliseconds(20));
   EXPECT_TRUE(Behaviour::parse("x/hang").hang);
+  EXPECT_TRUE(Behaviour::parse("echo").echo);
+  EXPECT_FALSE(Behaviour::parse("fast").echo);
 }
 
 TEST(Behaviour, PresetsDifferInSpeed) {

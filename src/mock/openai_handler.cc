@@ -178,7 +178,11 @@ class OpenAiHandler final : public http::Handler {
 
     if (!stream) {
       std::string text;
-      for (int i = 0; i < b.length; ++i) text += mock_token(seed, i);
+      if (b.echo) {
+        text = req.body();
+      } else {
+        for (int i = 0; i < b.length; ++i) text += mock_token(seed, i);
+      }
       if (!co_await sleeper.sleep(req, b.gap * b.length)) co_return;
       std::string out;
       out.reserve(text.size() + 700);
