@@ -6,10 +6,14 @@
 //   GET  /healthz, /readyz           liveness; readiness (503 while draining)
 //   GET  /v1/models, /v1/models/{id} the catalog, OpenAI shape
 //   POST /v1/chat/completions        OpenAI chat completions, streaming or not
+//   /router/v1/routers...            the routers admin API (admin key), see routers_api.h
 
 #include <atomic>
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "gateway/router_admin.h"
 #include "gateway/snapshot.h"
 #include "http/client.h"
 #include "http/server.h"
@@ -22,8 +26,15 @@ struct ServerState {
   std::atomic<bool> draining{false};
 };
 
+// Who may call what. Keys arrive as `Authorization: Bearer <key>` or `x-api-key: <key>`.
+struct Access {
+  std::string admin_key;              // required by /router/v1/*
+  std::vector<std::string> api_keys;  // gateway keys; when empty /v1/* needs no key
+};
+
 std::unique_ptr<http::Handler> make_handler(const gateway::SnapshotSource& source,
                                             const ServerState& state,
-                                            http::ClientOptions client_options);
+                                            http::ClientOptions client_options,
+                                            gateway::RouterAdmin* routers, const Access& access);
 
 }  // namespace sy::api

@@ -1,9 +1,11 @@
 #include <array>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "api/api.h"
 #include "api/openai_dialect.h"
+#include "api/routers_api.h"
 #include "core/ids.h"
 #include "core/json_scan.h"
 #include "gateway/gateway.h"
@@ -16,10 +18,25 @@ using http::Header;
 using http::Method;
 using http::Task;
 
+// Equality that takes as long whatever the first difference: keys are compared without
+// telling an attacker how much of a guess was right.
+bool same_key(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
+std::string_view presented_key(const http::Request& req) {
+  const std::string_view auth = req.header("authorization");
+  if (auth.size() > 7 && (auth.starts_with("Bearer ") || auth.starts_with("bearer "))) return auth.substr(7);
+  return req.header("x-api-key");
+}
+
 class ApiHandler final : public http::Handler {
  public:
-  ApiHandler(const gateway::SnapshotSource& source, const ServerState& state, http::ClientOptions o)
-      : state_(state), gateway_(source, o) {}
+  ApiHandler(const gateway::SnapshotSource& source, const ServerState& state, http::ClientOptions o,
+             gateway::RouterAdmin* routers, const Access& access)
+      : state_(state), gateway_(source, o), routers_(routers), access_(access) {}
 
   std::string error_body(const Error& error, std::string_view) const override {
     return openai_.error_body(error);
@@ -32,6 +49,24 @@ class ApiHandler final : public http::Handler {
     ctx.request_id = std::string_view(id, kRequestIdSize);
     const std::string_view path = req.path();
     const Method m = req.method();
+    if (is_routers_path(path)) {
+      if (auto denied = admin_denied(req)) {
+        const std::string body = admin_error_body(*denied);
+        co_await send_json(res, ctx, http_status(denied->code), body);
+      } else if (routers_ == nullptr) {
+        const std::string body = admin_error_body(Error{ErrorCode::kUnavailable, "This gateway runs without a router store.", {}, 0});
+        co_await send_json(res, ctx, 503, body);
+      } else {
+        co_await serve_routers(req, res, ctx.request_id, *routers_);
+      }
+      co_return;
+    }
+    if (path.starts_with("/v1/") || path == "/chat/completions" || path == "/models") {
+      if (auto denied = gateway_denied(req)) {
+        co_await send_error(res, ctx, std::move(*denied));
+        co_return;
+      }
+    }
     if (path == "/v1/chat/completions" || path == "/chat/completions") {
       if (m != Method::kPost) {
         co_await method_not_allowed(res, ctx, "POST");
@@ -57,12 +92,44 @@ class ApiHandler final : public http::Handler {
       const bool ready = state_.ready.load() && !state_.draining.load();
       co_await send_json(res, ctx, ready ? 200 : 503, ready ? R"({"status":"ready"})" : R"({"status":"not ready"})");
     } else {
-      Error e{ErrorCode::kNotFound, fmt::format("Unknown path '{} {}'. This gateway serves POST /v1/chat/completions, GET /v1/models, GET /healthz and GET /readyz.", req.method_name(), path), {}, 0};
+      Error e{ErrorCode::kNotFound, fmt::format("Unknown path '{} {}'. This gateway serves POST /v1/chat/completions, GET /v1/models, /router/v1/routers, GET /healthz and GET /readyz.", req.method_name(), path), {}, 0};
       co_await send_error(res, ctx, std::move(e));
     }
   }
 
  private:
+  std::optional<Error> admin_denied(const http::Request& req) const {
+    const std::string_view key = presented_key(req);
+    if (key.empty()) {
+      return Error{ErrorCode::kUnauthorized,
+                   "The routers API needs the admin key: send 'Authorization: Bearer <admin key>'. The key is "
+                   "admin_key in switchyard.yaml or SWITCHYARD_ADMIN_KEY; without either, `switchyard serve` "
+                   "prints where it keeps the one it generated.",
+                   {}, 0};
+    }
+    if (!access_.admin_key.empty() && same_key(key, access_.admin_key)) return std::nullopt;
+    for (const auto& k : access_.api_keys) {
+      if (same_key(key, k)) {
+        return Error{ErrorCode::kForbidden, "Gateway keys cannot manage routers: use the admin key.", {}, 0};
+      }
+    }
+    return Error{ErrorCode::kUnauthorized, "Invalid admin key.", {}, 0};
+  }
+
+  std::optional<Error> gateway_denied(const http::Request& req) const {
+    if (access_.api_keys.empty()) return std::nullopt;
+    const std::string_view key = presented_key(req);
+    for (const auto& k : access_.api_keys) {
+      if (same_key(key, k)) return std::nullopt;
+    }
+    if (!key.empty() && !access_.admin_key.empty() && same_key(key, access_.admin_key)) return std::nullopt;
+    return Error{ErrorCode::kUnauthorized,
+                 key.empty() ? "You didn't provide an API key: send 'Authorization: Bearer <key>' with one of this "
+                               "gateway's keys."
+                             : "Incorrect API key provided.",
+                 {}, 0};
+  }
+
   Task<void> model(http::Response& res, gateway::RequestContext& ctx, std::string id) {
     const auto& snap = gateway_.snapshot();
     const catalog::Model* m = snap.catalog().find(id);
@@ -106,6 +173,8 @@ class ApiHandler final : public http::Handler {
 
   const ServerState& state_;
   gateway::Gateway gateway_;
+  gateway::RouterAdmin* routers_;
+  const Access& access_;
   OpenAiDialect openai_;
 };
 
@@ -113,8 +182,9 @@ class ApiHandler final : public http::Handler {
 
 std::unique_ptr<http::Handler> make_handler(const gateway::SnapshotSource& source,
                                             const ServerState& state,
-                                            http::ClientOptions client_options) {
-  return std::make_unique<ApiHandler>(source, state, client_options);
+                                            http::ClientOptions client_options,
+                                            gateway::RouterAdmin* routers, const Access& access) {
+  return std::make_unique<ApiHandler>(source, state, client_options, routers, access);
 }
 
 }  // namespace sy::api

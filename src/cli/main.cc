@@ -1,10 +1,13 @@
 // switchyard: the realtime LLM router.
 //   switchyard serve [--config FILE] [--listen HOST:PORT] [--workers N]
 //   switchyard mock-upstream [--port N] [--host H] [--workers N] [--api-key KEY]
+//   switchyard routers list | get NAME | apply -f FILE | delete NAME | evaluate NAME --meta k=v --user U
+//   switchyard admin-key
 //   switchyard version
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "cli/routers.h"
 #include "cli/serve.h"
 #include "cli/subcommands.h"
 
@@ -27,6 +30,7 @@ int main(int argc, char** argv) {
   m->add_option("--api-key", mock.api_key, "require this bearer key");
 
   auto* v = app.add_subcommand("version", "print the version");
+  sy::cli::add_routers_subcommands(app);
   sy::cli::add_extra_subcommands(app);
 
   try {
@@ -40,5 +44,6 @@ int main(int argc, char** argv) {
     std::printf("switchyard %s\n", SY_VERSION);
     return 0;
   }
+  if (int rc = sy::cli::run_routers_subcommand(app); rc >= 0) return rc;
   return sy::cli::run_extra_subcommand(app, argc, argv);
 }

@@ -11,7 +11,10 @@
 
 #include "api/api.h"
 #include "config/config.h"
+#include "cli/admin_key.h"
+#include "gateway/router_admin.h"
 #include "gateway/snapshot.h"
+#include "store/store.h"
 #include "mock/mock.h"
 
 namespace sy::cli {
@@ -83,9 +86,43 @@ int serve(const ServeFlags& flags) {
     return 2;
   }
   gateway::SnapshotSource source(*snap);
+
+  auto store = store::open_sqlite(c.database);
+  if (!store) {
+    std::fprintf(stderr, "switchyard: %s\n", store.error().message.c_str());
+    return 1;
+  }
+  gateway::RouterAdmin routers(**store, source);
+  std::vector<std::string> notes = c.notes;
+  if (auto r = routers.seed(c.routers); !r) {
+    std::fprintf(stderr, "switchyard: %s\n", r.error().error.message.c_str());
+    for (const auto& p : r.error().problems) std::fprintf(stderr, "  %s: %s\n", p.path.c_str(), p.message.c_str());
+    return 2;
+  } else {
+    notes.insert(notes.end(), r->begin(), r->end());
+  }
+  if (auto r = routers.load(); !r) {
+    std::fprintf(stderr, "switchyard: %s\n", r.error().error.message.c_str());
+    return 1;
+  } else {
+    notes.insert(notes.end(), r->begin(), r->end());
+  }
+  api::Access access{.admin_key = c.admin_key, .api_keys = c.api_keys};
+  if (access.admin_key.empty()) {
+    auto key = stored_admin_key(**store, /*create=*/true);
+    if (!key) {
+      std::fprintf(stderr, "switchyard: %s\n", key.error().message.c_str());
+      return 1;
+    }
+    access.admin_key = *key;
+    notes.push_back(fmt::format("routers API: the admin key is kept in {} (`switchyard admin-key` prints it; set "
+                                "SWITCHYARD_ADMIN_KEY to choose one)",
+                                c.database));
+  }
+
   api::ServerState state;
   http::ServerOptions so{c.host, c.port, c.workers, c.limits};
-  http::Server server(so, [&](int) { return api::make_handler(source, state, c.upstream); });
+  http::Server server(so, [&](int) { return api::make_handler(source, state, c.upstream, &routers, access); });
   auto port = server.start();
   if (!port) {
     std::fprintf(stderr, "switchyard: %s\n", port.error().message.c_str());
@@ -94,10 +131,10 @@ int serve(const ServeFlags& flags) {
   state.ready = true;
   std::string providers;
   for (const auto& p : (*snap)->providers()) providers += fmt::format("{}{}", providers.empty() ? "" : ", ", p->name());
-  for (const auto& note : c.notes) std::printf("note: %s\n", note.c_str());
-  std::printf("switchyard %s listening on http://%s:%u (%d workers; config: %s; providers: %s)\n",
+  for (const auto& note : notes) std::printf("note: %s\n", note.c_str());
+  std::printf("switchyard %s listening on http://%s:%u (%d workers; config: %s; providers: %s; routers: %zu)\n",
               SY_VERSION, c.host.c_str(), *port, server.workers(), c.source.c_str(),
-              providers.empty() ? "none" : providers.c_str());
+              providers.empty() ? "none" : providers.c_str(), source.current()->routers().all().size());
   if (c.demo) {
     std::printf("try: curl -s http://%s:%u/v1/chat/completions -H 'content-type: application/json' "
                 "-d '{\"model\":\"demo/fast\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'\n",

@@ -1,19 +1,104 @@
 #include "gateway/gateway.h"
 
+#include <algorithm>
 #include <array>
 
 #include <fmt/format.h>
 
 #include "core/json_scan.h"
+#include "gateway/body_edit.h"
+#include "routing/facts.h"
 #include "http/sse.h"
 
 namespace sy::gateway {
 namespace {
 
-constexpr std::array<std::string_view, 3> kChatKeys{"model", "stream", "messages"};
+constexpr std::array<std::string_view, 9> kChatKeys{
+    "model", "stream", "messages", "metadata", "user", "temperature", "max_tokens", "max_completion_tokens", "provider"};
+enum ChatField { kModel, kStream, kMessages, kMetadata, kUser, kTemperature, kMaxTokens, kMaxCompletionTokens, kProvider };
 
 // Upstream headers a client should see again.
 constexpr std::array<std::string_view, 2> kPassHeaders{"retry-after", "x-ratelimit-remaining-requests"};
+
+// OpenAI chat-completion parameters: top-level fields a router reads that are not among these
+// are the gateway's (extra_body) and are not sent on, since OpenAI rejects unknown parameters.
+constexpr std::array<std::string_view, 34> kOpenAiParams{
+    "model", "messages", "stream", "stream_options", "temperature", "top_p", "n", "stop", "max_tokens",
+    "max_completion_tokens", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs",
+    "user", "tools", "tool_choice", "parallel_tool_calls", "response_format", "seed", "service_tier", "store",
+    "metadata", "modalities", "audio", "prediction", "reasoning_effort", "verbosity", "web_search_options",
+    "functions", "function_call", "prompt_cache_key", "safety_identifier"};
+
+class RequestHeaders final : public routing::HeaderSource {
+ public:
+  explicit RequestHeaders(const http::Request& req) : req_(req) {}
+  std::string_view get(std::string_view name) const override { return req_.header(name); }
+  size_t count() const override { return req_.header_count(); }
+  std::pair<std::string_view, std::string_view> at(size_t i) const override {
+    const http::Header h = req_.header_at(i);
+    return {h.name, h.value};
+  }
+
+ private:
+  const http::Request& req_;
+};
+
+// A header value on one line: control characters (newlines in a multi-line condition) become spaces.
+std::string header_safe(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  return out;
+}
+
+bool truthy_header(std::string_view v) { return !v.empty() && v != "0" && v != "false" && v != "no"; }
+
+// The text of a slash-command message with the command removed: "/code fix it" → "fix it".
+std::string strip_command(std::string_view text, std::string_view command) {
+  const size_t at = text.find(command);
+  if (at == std::string_view::npos) return std::string(text);
+  text.remove_prefix(at + command.size());
+  const size_t start = text.find_first_not_of(" \t\r\n");
+  return start == std::string_view::npos ? std::string() : std::string(text.substr(start));
+}
+
+std::string format_number(double d) {
+  return fmt::format("{}", d);
+}
+
+// A variant's request overrides, as body edits.
+void apply_overrides(const routing::Overrides& o, const std::array<json::Field, kChatKeys.size()>& f,
+                     BodyEdits& edits) {
+  if (o.temperature) edits.set_field(f[kTemperature], "temperature", format_number(*o.temperature));
+  if (o.max_tokens) {
+    if (f[kMaxCompletionTokens].present()) {
+      edits.replace_owned(f[kMaxCompletionTokens], std::to_string(*o.max_tokens));
+    } else {
+      edits.set_field(f[kMaxTokens], "max_tokens", std::to_string(*o.max_tokens));
+    }
+  }
+  if (!o.provider_json.empty()) edits.set_field(f[kProvider], "provider", o.provider_json);
+  if (!o.system_prompt_prefix.empty()) {
+    // Prepended to a leading system message with plain-text content; else a system message of its own.
+    std::vector<json::Field> messages;
+    if (json::scan_array(f[kMessages].raw, messages) && !messages.empty()) {
+      constexpr std::array<std::string_view, 2> kKeys{"role", "content"};
+      std::array<json::Field, 2> m;
+      if (json::scan_object(messages[0].raw, kKeys, m) && (m[0].raw == "\"system\"" || m[0].raw == "\"developer\"") &&
+          m[1].kind == json::Kind::kString) {
+        std::string merged;
+        json::append_quoted(merged, o.system_prompt_prefix + "\n\n" + json::unescape(m[1].raw));
+        edits.replace_owned(m[1], std::move(merged));
+        return;
+      }
+    }
+    std::string message = R"({"role":"system","content":)";
+    json::append_quoted(message, o.system_prompt_prefix);
+    message += '}';
+    edits.insert_first(f[kMessages], std::move(message));
+  }
+}
 
 }  // namespace
 
@@ -26,50 +111,87 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
                                                    const ClientDialect& dialect,
                                                    RequestContext& ctx) {
   const std::string& body = req.body();
-  std::array<json::Field, 3> f;
+  std::array<json::Field, kChatKeys.size()> f;
   if (auto r = json::scan_object(body, kChatKeys, f); !r) {
     co_return fail(ErrorCode::kInvalidRequest,
                    fmt::format("The request body is not valid JSON: {}. Send a JSON object like "
                                "{{\"model\": \"demo/fast\", \"messages\": [...]}}.",
                                r.error().message));
   }
-  if (f[0].kind != json::Kind::kString) {
+  if (f[kModel].kind != json::Kind::kString) {
     co_return fail(ErrorCode::kInvalidRequest,
                    "You must provide a model parameter: a string such as \"demo/fast\" "
                    "(GET /v1/models lists them).",
                    "model");
   }
-  if (f[2].kind != json::Kind::kArray) {
+  if (f[kMessages].kind != json::Kind::kArray) {
     co_return fail(ErrorCode::kInvalidRequest,
                    "Missing required parameter: 'messages' (an array of {role, content}).",
                    "messages");
   }
-  if (f[1].present() && f[1].kind != json::Kind::kTrue && f[1].kind != json::Kind::kFalse &&
-      f[1].kind != json::Kind::kNull) {
+  if (f[kStream].present() && f[kStream].kind != json::Kind::kTrue && f[kStream].kind != json::Kind::kFalse &&
+      f[kStream].kind != json::Kind::kNull) {
     co_return fail(ErrorCode::kInvalidRequest, "'stream' must be true or false.", "stream");
   }
-  const bool stream = f[1].kind == json::Kind::kTrue;
+  const bool stream = f[kStream].kind == json::Kind::kTrue;
   std::string unescaped;
-  std::string_view model = f[0].raw.substr(1, f[0].raw.size() - 2);
+  std::string_view model = f[kModel].raw.substr(1, f[kModel].raw.size() - 2);
   if (model.find('\\') != std::string_view::npos) {
-    unescaped = json::unescape(f[0].raw);
+    unescaped = json::unescape(f[kModel].raw);
     model = unescaped;
   }
   ctx.model.assign(model);
 
   // Hold the snapshot for the whole request: a swap must not free what we point into.
   const std::shared_ptr<const Snapshot> snap = snapshots_.get();
+  BodyEdits edits(body);
+  std::string_view wanted = model;
+  auto router = snap->router_for(model);
+  if (!router) co_return tl::unexpected(router.error());
+  routing::FactScratch facts;
+  if (const routing::CompiledRouter* r = *router) {
+    const RequestHeaders headers(req);
+    const routing::RequestView view{.body = body, .model = model, .stream = stream, .messages = f[kMessages],
+                                    .metadata = f[kMetadata], .user = f[kUser], .headers = &headers};
+    cel::Activation activation;
+    routing::bind_facts(*r, view, activation, facts);
+    const routing::SlashCommand* command = facts.last_user.found ? r->command_of(facts.last_user.text) : nullptr;
+    routing::Decision d = r->select(activation, facts.sticky_key, command);
+    ctx.router.assign(r->name());
+    ctx.router_version = r->meta().version;
+    ctx.route.assign(d.route_name);
+    ctx.variant.assign(d.variant_name);
+    ctx.routing_reason = std::move(d.reason);
+    wanted = d.model_id;
+    if (command != nullptr) {
+      std::string stripped;
+      json::append_quoted(stripped, strip_command(json::unescape(facts.last_user.token.raw), command->command));
+      edits.replace_owned(facts.last_user.token, std::move(stripped));
+    }
+    if (d.variant != nullptr && !d.variant->overrides.empty()) apply_overrides(d.variant->overrides, f, edits);
+    for (const auto& [name, field] : facts.from_body) {
+      if (std::find(kOpenAiParams.begin(), kOpenAiParams.end(), name) == kOpenAiParams.end()) {
+        edits.remove_field(field, name);
+      }
+    }
+  }
+
   std::string scratch_id;
   std::string scratch_quoted;
-  auto target = snap->resolve(model, scratch_id, scratch_quoted);
-  if (!target) co_return tl::unexpected(target.error());
+  auto target = snap->resolve(wanted, scratch_id, scratch_quoted);
+  if (!target) {
+    Error e = target.error();
+    if (!ctx.router.empty()) {
+      e.code = ErrorCode::kUnavailable;
+      e.message = fmt::format("Router '{}' chose '{}' ({}), which this gateway cannot serve: {}", ctx.router, wanted,
+                              ctx.routing_reason, e.message);
+    }
+    co_return tl::unexpected(std::move(e));
+  }
   ctx.model.assign(target->model_id);
   ctx.provider.assign(target->provider->name());
+  edits.replace(f[kModel], target->upstream_quoted);
 
-  const size_t at = f[0].offset_in(body);
-  const std::array<std::string_view, 3> parts{std::string_view(body).substr(0, at),
-                                              target->upstream_quoted,
-                                              std::string_view(body).substr(at + f[0].raw.size())};
   const auto base = target->provider->chat_headers();
   std::array<http::Header, 4> up_headers{};
   size_t nh = 0;
@@ -79,7 +201,7 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   auto upstream = client_.exchange(target->provider->url());
   req.on_disconnect(upstream.get());
   auto sent = co_await upstream->send(
-      {"POST", target->provider->chat_target(), std::span(up_headers.data(), nh), parts});
+      {"POST", target->provider->chat_target(), std::span(up_headers.data(), nh), edits.parts()});
   if (!sent) {
     req.on_disconnect(nullptr);
     Error e = sent.error();
@@ -88,12 +210,25 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   }
   ctx.upstream_status = upstream->status();
 
-  std::array<http::Header, 8> headers{};
+  std::array<http::Header, 14> headers{};
   size_t n = 0;
   headers[n++] = {"x-switchyard-request-id", ctx.request_id};
   headers[n++] = {"x-switchyard-model", ctx.model};
   headers[n++] = {"x-switchyard-provider", ctx.provider};
   headers[n++] = {"x-request-id", ctx.request_id};
+  std::string version;
+  std::string reason;
+  if (!ctx.router.empty()) {
+    version = std::to_string(ctx.router_version);
+    headers[n++] = {"x-switchyard-router", ctx.router};
+    headers[n++] = {"x-switchyard-router-version", version};
+    headers[n++] = {"x-switchyard-route", ctx.route};
+    headers[n++] = {"x-switchyard-variant", ctx.variant};
+    if (truthy_header(req.header("x-switchyard-explain"))) {
+      reason = header_safe(ctx.routing_reason);
+      headers[n++] = {"x-switchyard-routing-reason", reason};
+    }
+  }
   if (auto id = upstream->header("x-request-id"); !id.empty()) headers[n++] = {"x-upstream-request-id", id};
   for (auto name : kPassHeaders) {
     if (auto v = upstream->header(name); !v.empty()) headers[n++] = {name, v};

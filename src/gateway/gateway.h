@@ -25,6 +25,12 @@ struct RequestContext {
   std::string model;      // the model that served (or was asked for), for x-switchyard-model
   std::string provider;
   int upstream_status = 0;
+  // Set when the model named a router.
+  std::string router;
+  int64_t router_version = 0;
+  std::string route;
+  std::string variant;
+  std::string routing_reason;
 };
 
 class Gateway {

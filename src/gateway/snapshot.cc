@@ -8,7 +8,7 @@ namespace sy::gateway {
 
 Result<std::shared_ptr<const Snapshot>> Snapshot::build(const config::Config& config,
                                                         std::string demo_base_url) {
-  auto snap = std::make_shared<Snapshot>();
+  auto backends = std::make_shared<Backends>();
   std::vector<config::ProviderConfig> all = config.providers;
   if (config.demo && !demo_base_url.empty()) {
     config::ProviderConfig demo;
@@ -22,16 +22,32 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::build(const config::Config& co
     auto p = providers::make(pc);
     if (!p) return tl::unexpected(p.error());
     for (const auto& m : pc.models) {
-      snap->catalog_.add({.id = pc.name + "/" + m.id, .provider = pc.name, .upstream_id = m.id,
+      backends->catalog.add({.id = pc.name + "/" + m.id, .provider = pc.name, .upstream_id = m.id,
                           .input_per_mtok = m.input_per_mtok, .output_per_mtok = m.output_per_mtok});
     }
-    if (pc.any_model) snap->wildcard_.push_back(pc.name);
-    snap->providers_.push_back(std::move(*p));
+    if (pc.any_model) backends->wildcard.push_back(pc.name);
+    backends->providers.push_back(std::move(*p));
   }
-  std::string& j = snap->models_json_;
+  auto snap = std::make_shared<Snapshot>();
+  snap->backends_ = std::move(backends);
+  snap->routers_ = std::make_shared<const routing::RouterSet>();
+  snap->build_models_json();
+  return std::shared_ptr<const Snapshot>(std::move(snap));
+}
+
+std::shared_ptr<const Snapshot> Snapshot::with_routers(std::shared_ptr<const routing::RouterSet> routers) const {
+  auto snap = std::make_shared<Snapshot>();
+  snap->backends_ = backends_;
+  snap->routers_ = std::move(routers);
+  snap->build_models_json();
+  return snap;
+}
+
+void Snapshot::build_models_json() {
+  std::string& j = models_json_;
   j = R"({"object":"list","data":[)";
   bool first = true;
-  for (const auto& m : snap->catalog_.models()) {
+  for (const auto& m : backends_->catalog.models()) {
     if (!first) j += ',';
     first = false;
     j += R"({"id":)";
@@ -40,12 +56,26 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::build(const config::Config& co
     json::append_quoted(j, m.provider);
     fmt::format_to(std::back_inserter(j), R"(,"pricing":{{"input_per_mtok":{},"output_per_mtok":{}}}}})", m.input_per_mtok, m.output_per_mtok);
   }
+  for (const auto& r : routers_->all()) {
+    if (!first) j += ',';
+    first = false;
+    j += R"({"id":)";
+    json::append_quoted(j, "switchyard/" + r->name());
+    j += R"(,"object":"model","created":)";
+    j += std::to_string(r->meta().create_time_ms / 1000);
+    j += R"(,"owned_by":"switchyard","router":{"version":)";
+    j += std::to_string(r->meta().version);
+    if (!r->spec().display_name.empty()) {
+      j += R"(,"displayName":)";
+      json::append_quoted(j, r->spec().display_name);
+    }
+    j += "}}";
+  }
   j += "]}";
-  return std::shared_ptr<const Snapshot>(std::move(snap));
 }
 
 const providers::Provider* Snapshot::provider(std::string_view name) const {
-  for (const auto& p : providers_) {
+  for (const auto& p : backends_->providers) {
     if (p->name() == name) return p.get();
   }
   return nullptr;
@@ -53,13 +83,13 @@ const providers::Provider* Snapshot::provider(std::string_view name) const {
 
 Result<Target> Snapshot::resolve(std::string_view model, std::string& scratch_id,
                                  std::string& scratch_quoted) const {
-  if (const catalog::Model* m = catalog_.find(model)) {
+  if (const catalog::Model* m = backends_->catalog.find(model)) {
     return Target{provider(m->provider), m->id, m->upstream_quoted, m};
   }
   const size_t slash = model.find('/');
   if (slash != std::string_view::npos && slash + 1 < model.size()) {
     const std::string_view pname = model.substr(0, slash);
-    for (const auto& w : wildcard_) {
+    for (const auto& w : backends_->wildcard) {
       if (w == pname) {
         scratch_id.assign(model);
         scratch_quoted.clear();
@@ -69,7 +99,7 @@ Result<Target> Snapshot::resolve(std::string_view model, std::string& scratch_id
     }
   }
   std::string hint;
-  if (auto s = catalog_.suggest(model); !s.empty()) {
+  if (auto s = backends_->catalog.suggest(model); !s.empty()) {
     hint = fmt::format(" Did you mean '{}'?", fmt::join(s, "', '"));
   }
   return fail(ErrorCode::kModelNotFound,
@@ -77,6 +107,46 @@ Result<Target> Snapshot::resolve(std::string_view model, std::string& scratch_id
                           "models it serves; use '<provider>/<model>'.",
                           model, hint),
               "model");
+}
+
+}  // namespace sy::gateway
+
+namespace sy::gateway {
+
+Result<const routing::CompiledRouter*> Snapshot::router_for(std::string_view model) const {
+  constexpr std::string_view kPrefix = "switchyard/";
+  if (model.starts_with(kPrefix)) {
+    const std::string_view name = model.substr(kPrefix.size());
+    if (const auto* r = routers_->find(name)) return r;
+    std::string names;
+    for (const auto& r : routers_->all()) names += fmt::format("{}'switchyard/{}'", names.empty() ? "" : ", ", r->name());
+    return fail(ErrorCode::kModelNotFound,
+                fmt::format("No router is named '{}'. {}", name,
+                            names.empty() ? std::string("This gateway has no routers yet: create one with POST /router/v1/routers.")
+                                          : fmt::format("Routers: {}.", names)),
+                "model");
+  }
+  if (model.find('/') != std::string_view::npos) return nullptr;
+  const auto* r = routers_->find(model);
+  if (r == nullptr) return nullptr;
+  if (const catalog::Model* m = backends_->catalog.find(model)) {
+    return fail(ErrorCode::kInvalidRequest,
+                fmt::format("'{}' names both a router and the model '{}': say 'switchyard/{}' for the router or '{}' "
+                            "for the model.",
+                            model, m->id, model, m->id),
+                "model");
+  }
+  return r;
+}
+
+std::optional<std::string> Snapshot::check_model(std::string_view model_id) const {
+  std::string a, b;
+  if (model_id.find('/') == std::string_view::npos) {
+    return fmt::format("'{}' is not a model id: use '<provider>/<model>', such as 'demo/fast' (GET /v1/models lists them)",
+                       model_id);
+  }
+  if (auto t = resolve(model_id, a, b); !t) return t.error().message;
+  return std::nullopt;
 }
 
 }  // namespace sy::gateway

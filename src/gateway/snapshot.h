@@ -1,12 +1,13 @@
 #pragma once
-// The configuration a request runs on: providers and catalog, immutable once published.
+// The configuration a request runs on: providers, catalog and compiled routers, immutable once
+// published.
 //
-//   auto snap = Snapshot::build(config);           // validates, creates adapters
-//   SnapshotSource source(*snap);  ...  source.publish(new_snapshot);
-//   const Snapshot& s = cache.get();               // per worker: no atomic traffic when unchanged
+//   auto snap = Snapshot::build(config, demo_url);  // validates, creates adapters
+//   SnapshotSource source(*snap);  ...  source.publish((*snap)->with_routers(next_routers));
+//   const Snapshot& s = *cache.get();               // per worker: no atomic traffic when unchanged
 //
 // A change builds a new snapshot and swaps it in; requests in flight keep the one they started
-// with (they hold a shared_ptr to it).
+// with (they hold a shared_ptr to it). A router change shares the providers and catalog.
 
 #include <atomic>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "config/config.h"
 #include "core/result.h"
 #include "providers/provider.h"
+#include "routing/router_set.h"
 
 namespace sy::gateway {
 
@@ -33,19 +35,37 @@ class Snapshot {
  public:
   static Result<std::shared_ptr<const Snapshot>> build(const config::Config& config,
                                                        std::string demo_base_url);
+  // The same providers and catalog with another set of routers.
+  std::shared_ptr<const Snapshot> with_routers(std::shared_ptr<const routing::RouterSet> routers) const;
+
   // Resolves a client's model name. `scratch` holds strings built for wildcard providers.
   Result<Target> resolve(std::string_view model, std::string& scratch_id, std::string& scratch_quoted) const;
-  const catalog::Catalog& catalog() const { return catalog_; }
-  const std::vector<std::unique_ptr<providers::Provider>>& providers() const { return providers_; }
-  // GET /v1/models body, built once.
+  // The router a model name addresses: "switchyard/<name>", or a bare name that is a router's
+  // and no model's. Null when the name is not a router's; an error when it is ambiguous or
+  // names a router that does not exist.
+  Result<const routing::CompiledRouter*> router_for(std::string_view model) const;
+  // Why a router may not use `model_id` (unknown, with suggestions), or nullopt.
+  std::optional<std::string> check_model(std::string_view model_id) const;
+
+  const catalog::Catalog& catalog() const { return backends_->catalog; }
+  const std::vector<std::unique_ptr<providers::Provider>>& providers() const { return backends_->providers; }
+  const routing::RouterSet& routers() const { return *routers_; }
+  const std::shared_ptr<const routing::RouterSet>& router_set() const { return routers_; }
+  // GET /v1/models body (models, then routers as "switchyard/<name>"), built once.
   const std::string& models_json() const { return models_json_; }
 
  private:
+  // What a configuration file defines; shared by snapshots that differ only in routers.
+  struct Backends {
+    catalog::Catalog catalog;
+    std::vector<std::unique_ptr<providers::Provider>> providers;
+    std::vector<std::string> wildcard;  // providers accepting any model
+  };
   const providers::Provider* provider(std::string_view name) const;
+  void build_models_json();
 
-  catalog::Catalog catalog_;
-  std::vector<std::unique_ptr<providers::Provider>> providers_;
-  std::vector<std::string> wildcard_;  // providers accepting any model
+  std::shared_ptr<const Backends> backends_;
+  std::shared_ptr<const routing::RouterSet> routers_;
   std::string models_json_;
 };
 

@@ -179,6 +179,7 @@ void bind_facts(const CompiledRouter& router, const RequestView& req, cel::Activ
         if (top[m].present()) {
           values[i] = value_of(top[m]);
           bound[i] = true;
+          scratch.from_body.emplace_back(vars[i].name, top[m]);
         }
         ++m;
       }

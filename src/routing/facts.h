@@ -53,6 +53,9 @@ struct LastUserMessage {
 struct FactScratch {
   LastUserMessage last_user;
   std::string sticky_key;  // the stickiness key's value ("" when the request has none)
+  // Variables read from top-level body fields (extra_body): the gateway keeps them from
+  // providers that reject unknown parameters.
+  std::vector<std::pair<std::string_view, json::Field>> from_body;
 };
 
 // Binds the variables `router` reads; fills scratch.sticky_key and, when needed,
