@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "http/client.h"
+#include "harness.h"
 #include "process.h"
 
 namespace sy::testing {
@@ -21,39 +22,6 @@ namespace asio = boost::asio;
 using http::Header;
 using http::Task;
 
-struct Reply {
-  int status = 0;
-  std::string body;
-  std::map<std::string, std::string> headers;
-};
-
-constexpr std::array<std::string_view, 8> kCaptured{
-    "x-switchyard-request-id", "x-switchyard-model", "x-switchyard-provider", "retry-after",
-    "content-type", "allow", "x-upstream-request-id", "connection"};
-
-// The loop of the test thread; it outlives every Client (pooled connections live on it).
-asio::io_context& loop() {
-  static asio::io_context ioc;
-  return ioc;
-}
-
-template <class F>
-void run(F body) {
-  std::promise<void> done;
-  asio::co_spawn(loop(), body(), [&](std::exception_ptr e) {
-    if (e) done.set_exception(e);
-    else done.set_value();
-  });
-  loop().restart();
-  loop().run();
-  done.get_future().get();
-}
-
-std::string chat_body(std::string_view model, bool stream, std::string_view extra = "") {
-  return std::string(R"({"model":")") + std::string(model) + R"(","messages":[{"role":"user","content":"Hello there"}])" +
-         (stream ? R"(,"stream":true)" : "") + std::string(extra) + "}";
-}
-
 class Gateway : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -62,6 +30,7 @@ class Gateway : public ::testing::Test {
     ASSERT_GT(mock_port_, 0) << mock_->output();
     config_ = std::filesystem::temp_directory_path() / ("switchyard-it-" + std::to_string(getpid()) + ".yaml");
     std::ofstream(config_) << "demo: true\n"
+                              "database: ':memory:'\n"
                               "limits: {body_bytes: 65536}\n"
                               "providers:\n"
                               "  - name: mock\n"
@@ -89,22 +58,7 @@ class Gateway : public ::testing::Test {
 
   static Reply call(std::string_view method, std::string_view target, std::string_view body = "",
                     int port = 0, std::span<const Header> headers = {}) {
-    Reply reply;
-    http::Client client;
-    run([&]() -> Task<void> {
-      auto ex = client.exchange(url(port == 0 ? port_ : port));
-      const std::array<std::string_view, 1> parts{body};
-      auto r = co_await ex->send({method, target, headers, parts});
-      if (!r) throw std::runtime_error(r.error().message);
-      reply.status = ex->status();
-      for (auto name : kCaptured) {
-        if (auto v = ex->header(name); !v.empty()) reply.headers[std::string(name)] = std::string(v);
-      }
-      auto text = co_await ex->read_body();
-      if (!text) throw std::runtime_error(text.error().message);
-      reply.body = *text;
-    });
-    return reply;
+    return testing::call(port == 0 ? port_ : port, method, target, body, headers);
   }
 
   static Reply chat(std::string_view model, bool stream = false, std::string_view extra = "") {
@@ -355,6 +309,7 @@ class Timeouts : public Gateway {
   void SetUp() override {
     config_path_ = std::filesystem::temp_directory_path() / ("switchyard-it-timeouts-" + std::to_string(getpid()) + ".yaml");
     std::ofstream(config_path_) << "demo: false\n"
+                                   "database: ':memory:'\n"
                                    "limits: {read_timeout_ms: 300, idle_timeout_ms: 600}\n"
                                    "upstream: {read_timeout_ms: 500}\n"
                                    "providers:\n"
