@@ -8,6 +8,7 @@
 #include <mutex>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -402,6 +403,143 @@ TEST_F(Routers, HundredLiveChangesUnderStreamingLoadFailNothing) {
   EXPECT_EQ(failures.load(), 0) << (problems.empty() ? "" : problems.front());
   EXPECT_GT(requests.load(), 100);
   EXPECT_EQ(admin("GET", "/router/v1/routers/live").header("etag"), "\"101\"");
+}
+
+// A command run to its end: exit code and stdout.
+struct Ran {
+  int code = -1;
+  std::string out;
+};
+
+Ran run_command(const std::vector<std::string>& argv) {
+  Process p(argv);
+  p.wait_for_line("\x01 never printed");  // reads every line until the process closes stdout
+  const int code = p.wait();
+  return {code, p.output()};
+}
+
+// The same through /bin/sh with stderr folded into stdout (Process captures stdout only).
+Ran run_with_stderr(const std::vector<std::string>& argv) {
+  std::string line;
+  for (const auto& a : argv) line += "'" + a + "' ";
+  return run_command({"/bin/sh", "-c", line + "2>&1"});
+}
+
+TEST_F(Routers, CommandLineManagesRouters) {
+  const std::string url = fmt::format("http://127.0.0.1:{}", port_);
+  const std::string config = (dir_ / "switchyard.yaml").string();
+  auto routers = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {SY_BINARY, "routers"});
+    args.insert(args.end(), {"--url", url, "--admin-key", std::string(kAdminKey)});
+    return args;
+  };
+  std::ofstream(dir_ / "r.yaml") << R"(name: cli
+displayName: From the command line
+routes:
+  - name: free
+    condition: {cel_expression: "plan == 'free'"}
+    route:
+      variants:
+        - {variant: {modelId: mock/len-3/seed-1, name: a}, weight: 50}
+        - {variant: {modelId: mock/len-3/seed-2, name: b}, weight: 50}
+defaultRoute:
+  variants:
+    - {variant: {modelId: mock/len-2}, weight: 100}
+)";
+  std::ofstream(dir_ / "bad.yaml") << R"(name: cli
+routes:
+  - name: free
+    condition: {cel_expression: "plan =="}
+    route: {variants: [{variant: {modelId: mock/len-3}, weight: 1}]}
+defaultRoute: {variants: [{variant: {modelId: mock/len-2}, weight: 100}]}
+)";
+  const std::string file = (dir_ / "r.yaml").string();
+
+  const Ran created = run_command(routers({"apply", "-f", file}));
+  ASSERT_EQ(created.code, 0) << created.out;
+  EXPECT_EQ(created.out, "router 'cli' created (version 1)\n");
+  const Reply stored = admin("GET", "/router/v1/routers/cli");
+  ASSERT_EQ(stored.status, 200) << stored.body;
+  EXPECT_NE(stored.body.find(R"("displayName":"From the command line")"), std::string::npos) << stored.body;
+
+  // list: a header, then one line per router by name (cli, then the seeded one).
+  const Ran listed = run_command(routers({"list"}));
+  ASSERT_EQ(listed.code, 0) << listed.out;
+  EXPECT_TRUE(listed.out.starts_with("NAME ")) << listed.out;
+  const size_t cli_at = listed.out.find("\ncli ");
+  ASSERT_NE(cli_at, std::string::npos) << listed.out;
+  EXPECT_LT(cli_at, listed.out.find("\nseeded ")) << listed.out;
+  const std::string cli_line = listed.out.substr(cli_at + 1, listed.out.find('\n', cli_at + 1) - cli_at - 1);
+  std::istringstream fields(cli_line);
+  std::string name, version, route_count, variant_count;
+  fields >> name >> version >> route_count >> variant_count;
+  EXPECT_EQ(version, "1") << cli_line;
+  EXPECT_EQ(route_count, "2") << cli_line;    // free and the default
+  EXPECT_EQ(variant_count, "3") << cli_line;  // a, b and the default's
+
+  // get: the stored document, pretty-printed.
+  const Ran got = run_command(routers({"get", "cli"}));
+  ASSERT_EQ(got.code, 0) << got.out;
+  EXPECT_TRUE(got.out.starts_with("{\n")) << got.out;
+  EXPECT_NE(got.out.find(R"(  "name": "cli",)"), std::string::npos) << got.out;
+  EXPECT_NE(got.out.find(R"("cel_expression": "plan == 'free'")"), std::string::npos) << got.out;
+  EXPECT_NE(got.out.find(R"("modelId": "mock/len-3/seed-2")"), std::string::npos) << got.out;
+
+  // evaluate: the route, a sticky variant, and the same one a real request for that user gets.
+  const Ran evaluated = run_command(routers({"evaluate", "cli", "--meta", "plan=free", "--user", "u-1"}));
+  ASSERT_EQ(evaluated.code, 0) << evaluated.out;
+  EXPECT_NE(evaluated.out.find("router:  cli (version 1)\n"), std::string::npos) << evaluated.out;
+  EXPECT_NE(evaluated.out.find("route:   free\n"), std::string::npos) << evaluated.out;
+  EXPECT_NE(evaluated.out.find("sticky:  yes\n"), std::string::npos) << evaluated.out;
+  const size_t variant_at = evaluated.out.find("variant: ");
+  ASSERT_NE(variant_at, std::string::npos) << evaluated.out;
+  const std::string variant = evaluated.out.substr(variant_at + 9, 1);
+  EXPECT_TRUE(variant == "a" || variant == "b") << evaluated.out;
+  EXPECT_NE(evaluated.out.find(fmt::format("model:   mock/len-3/seed-{}\n", variant == "a" ? 1 : 2)), std::string::npos)
+      << evaluated.out;
+  EXPECT_EQ(chat(chat_body("switchyard/cli", false, R"(,"metadata":{"plan":"free"},"user":"u-1")")).header("x-switchyard-variant"),
+            variant);
+  const Ran fallback = run_command(routers({"evaluate", "cli", "--meta", "plan=pro"}));
+  ASSERT_EQ(fallback.code, 0) << fallback.out;
+  EXPECT_NE(fallback.out.find("route:   default\n"), std::string::npos) << fallback.out;
+  EXPECT_NE(fallback.out.find("model:   mock/len-2\n"), std::string::npos) << fallback.out;
+
+  // apply again: a new version of the same router.
+  const Ran updated = run_command(routers({"apply", "-f", file}));
+  ASSERT_EQ(updated.code, 0) << updated.out;
+  EXPECT_EQ(updated.out, "router 'cli' updated (version 2)\n");
+
+  // An invalid file: a non-zero exit, and the JSON path of the problem on stderr; nothing stored.
+  const Ran invalid = run_with_stderr(routers({"apply", "-f", (dir_ / "bad.yaml").string()}));
+  EXPECT_NE(invalid.code, 0) << invalid.out;
+  EXPECT_NE(invalid.out.find("HTTP 400"), std::string::npos) << invalid.out;
+  EXPECT_NE(invalid.out.find("  routes[0].condition.cel_expression: 1:8: "), std::string::npos) << invalid.out;
+  EXPECT_EQ(admin("GET", "/router/v1/routers/cli").header("etag"), "\"2\"");
+  const Ran missing = run_with_stderr(routers({"apply", "-f", (dir_ / "absent.yaml").string()}));
+  EXPECT_EQ(missing.code, 2) << missing.out;
+  EXPECT_NE(missing.out.find("cannot read"), std::string::npos) << missing.out;
+
+  // Without --admin-key the key comes from the config file's admin_key.
+  const Ran by_config = run_with_stderr({SY_BINARY, "routers", "get", "cli", "--url", url, "-c", config});
+  ASSERT_EQ(by_config.code, 0) << by_config.out;
+  EXPECT_NE(by_config.out.find(R"("version": 2)"), std::string::npos) << by_config.out;
+  // A wrong key is refused with the gateway's message.
+  const Ran wrong = run_with_stderr({SY_BINARY, "routers", "list", "--url", url, "--admin-key", "guess"});
+  EXPECT_EQ(wrong.code, 1) << wrong.out;
+  EXPECT_NE(wrong.out.find("HTTP 401: Invalid admin key."), std::string::npos) << wrong.out;
+
+  const Ran deleted = run_command(routers({"delete", "cli"}));
+  ASSERT_EQ(deleted.code, 0) << deleted.out;
+  EXPECT_EQ(deleted.out, "router 'cli' deleted\n");
+  EXPECT_EQ(admin("GET", "/router/v1/routers/cli").status, 404);
+  const Ran again = run_with_stderr(routers({"delete", "cli"}));
+  EXPECT_EQ(again.code, 1) << again.out;
+  EXPECT_NE(again.out.find("HTTP 404"), std::string::npos) << again.out;
+
+  // admin-key prints the configured key.
+  const Ran key = run_command({SY_BINARY, "admin-key", "-c", config});
+  EXPECT_EQ(key.code, 0) << key.out;
+  EXPECT_EQ(key.out, "adm-secret\n");
 }
 
 }  // namespace
