@@ -1,27 +1,35 @@
 // Starts the mock upstream and the gateway as processes on free loopback ports.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const BINARY = process.env.SWITCHYARD_BIN ?? new URL('../../build/release/src/cli/switchyard', import.meta.url).pathname;
 
-function start(args) {
-  const child = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+function start(args, env = {}) {
+  const child = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`${args[0]} exited with ${code}: ${out}`)));
-    child.stdout.on('data', (d) => {
+    const exitedEarly = (code) => reject(new Error(`${args[0]} exited with ${code}: ${out}`));
+    const onData = (d) => {
       out += d;
       const m = out.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
       if (m) {
-        child.removeAllListeners('exit');
+        // Only our own listeners: stop() waits on 'exit' later. Later output is drained unread.
+        child.off('exit', exitedEarly);
+        child.stdout.off('data', onData);
+        child.stdout.resume();
         resolve({ child, port: Number(m[1]) });
       }
-    });
+    };
+    child.on('error', reject);
+    child.on('exit', exitedEarly);
+    child.stdout.on('data', onData);
   });
 }
+
+// The key for the routers admin API (/router/v1/routers); gateway requests need no key here.
+export const ADMIN_KEY = 'sy-e2e-admin';
 
 export async function startStack() {
   const mock = await start(['mock-upstream', '--port', '0', '--api-key', 'sk-e2e']);
@@ -29,6 +37,7 @@ export async function startStack() {
   const config = join(dir, 'switchyard.yaml');
   writeFileSync(config, [
     'demo: true',
+    `database: ${join(dir, 'switchyard.db')}`,
     'providers:',
     '  - name: mock',
     '    kind: openai',
@@ -37,16 +46,24 @@ export async function startStack() {
     "    models: '*'",
     '',
   ].join('\n'));
-  const gateway = await start(['serve', '--config', config, '--listen', '127.0.0.1:0', '--workers', '2']);
+  const gateway = await start(['serve', '--config', config, '--listen', '127.0.0.1:0', '--workers', '2'], {
+    SWITCHYARD_ADMIN_KEY: ADMIN_KEY,
+  });
   return {
     baseURL: `http://127.0.0.1:${gateway.port}/v1`,
+    routersURL: `http://127.0.0.1:${gateway.port}/router/v1/routers`,
+    adminKey: ADMIN_KEY,
     async mockStats() {
       const r = await fetch(`http://127.0.0.1:${mock.port}/mock/stats`, { headers: { authorization: 'Bearer sk-e2e' } });
       return r.json();
     },
-    stop() {
+    async stop() {
+      const exited = (c) => (c.exitCode !== null || c.signalCode !== null ? null : new Promise((r) => c.once('exit', r)));
+      const waits = [exited(gateway.child), exited(mock.child)];
       gateway.child.kill('SIGTERM');
       mock.child.kill('SIGTERM');
+      await Promise.all(waits);
+      rmSync(dir, { recursive: true, force: true });  // the database, once the gateway has closed it
     },
   };
 }
