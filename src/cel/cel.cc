@@ -101,7 +101,7 @@ const std::string& Program::source() const { return state_->source; }
 
 const std::vector<std::string>& Program::variables() const { return state_->plan.variables; }
 
-tl::expected<Value, EvalError> Program::evaluate(const Activation& activation) const {
+Value Program::evaluate_value(const Activation& activation, uint32_t* error_at) const {
   EvalContext ctx;
   ctx.activation = &activation;
   ctx.limits = &state_->limits;
@@ -118,17 +118,26 @@ tl::expected<Value, EvalError> Program::evaluate(const Activation& activation) c
     ctx.slots = heap_slots.get();
     v = state_->root->run(ctx);
   }
-  if (ctx.aborted) return tl::unexpected(EvalError{ctx.abort_message});
-  if (v.is_error()) {
-    EvalError e{std::string(v.str())};
-    if (ctx.error_at != kNoOffset) {
-      const CompileError where = make_error(state_->source, ctx.error_at, {});
-      e.line = where.line;
-      e.column = where.column;
-      e.snippet = where.snippet;
-    }
-    return tl::unexpected(std::move(e));
+  if (error_at != nullptr) *error_at = ctx.aborted ? kNoOffset : ctx.error_at;
+  if (ctx.aborted) return Value::error(std::move(ctx.abort_message));
+  return v;
+}
+
+EvalError Program::error_of(const Value& error, uint32_t error_at) const {
+  EvalError e{std::string(error.str())};
+  if (error_at != kNoOffset) {
+    const CompileError where = make_error(state_->source, error_at, {});
+    e.line = where.line;
+    e.column = where.column;
+    e.snippet = where.snippet;
   }
+  return e;
+}
+
+tl::expected<Value, EvalError> Program::evaluate(const Activation& activation) const {
+  uint32_t error_at = kNoOffset;
+  Value v = evaluate_value(activation, &error_at);
+  if (v.is_error()) return tl::unexpected(error_of(v, error_at));
   return v;
 }
 

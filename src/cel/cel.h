@@ -131,6 +131,12 @@ struct ProgramState;
 class Program {
  public:
   tl::expected<Value, EvalError> evaluate(const Activation& activation) const;
+  // The same without building an EvalError: an error comes back as an error value (message in
+  // str()) and `error_at`, if given, gets the byte offset where it arose (UINT32_MAX if not
+  // known). For callers that expect errors often and render few of them (routing conditions).
+  Value evaluate_value(const Activation& activation, uint32_t* error_at = nullptr) const;
+  // The EvalError (line, column, snippet) for what evaluate_value() returned.
+  EvalError error_of(const Value& error, uint32_t error_at) const;
   const std::string& source() const;
   // The names the program may look up in an activation (free variables, and the dotted
   // prefixes a qualified name could resolve to), sorted: bind only these.
