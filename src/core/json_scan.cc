@@ -12,9 +12,11 @@ class Scanner {
  public:
   Scanner(std::string_view text, ScanOptions options) : s_(text), options_(options) {}
 
-  Result<bool> top_object(std::span<const std::string_view> keys, std::span<Field> out) {
+  Result<bool> top_object(std::span<const std::string_view> keys, std::span<Field> out,
+                          std::vector<Member>* members = nullptr) {
     skip_ws();
     if (peek() != '{') return error("expected '{' (the request body must be a JSON object)");
+    members_ = members;
     if (!object(0, keys, out)) return error_;
     return finish();
   }
@@ -23,6 +25,15 @@ class Scanner {
     skip_ws();
     if (peek() != '[') return error("expected '['");
     if (!array(0, &elements)) return error_;
+    return finish();
+  }
+
+  Result<bool> top_elements(std::span<const std::string_view> keys, std::vector<Field>& out) {
+    skip_ws();
+    if (peek() != '[') return error("expected '['");
+    element_keys_ = keys;
+    element_fields_ = &out;
+    if (!array(0)) return error_;
     return finish();
   }
 
@@ -95,6 +106,9 @@ class Scanner {
       const char first = peek();
       if (!value(depth + 1)) return false;
       if (!keys.empty()) record(raw_key, s_.substr(value_begin, pos_ - value_begin), first, keys, out);
+      if (depth == 0 && members_ != nullptr) {
+        members_->push_back(Member{raw_key, Field{s_.substr(value_begin, pos_ - value_begin), kind_of(first)}});
+      }
       skip_ws();
       if (peek() == ',') {
         ++pos_;
@@ -146,7 +160,18 @@ class Scanner {
       skip_ws();
       const size_t value_begin = pos_;
       const char first = peek();
-      if (!value(depth + 1)) return false;
+      if (depth == 0 && element_fields_ != nullptr) {
+        // One element's fields: keys.size() slots, filled when the element is an object.
+        const size_t at = element_fields_->size();
+        element_fields_->resize(at + element_keys_.size());
+        if (first == '{') {
+          if (!object(depth + 1, element_keys_, std::span(*element_fields_).subspan(at))) return false;
+        } else if (!value(depth + 1)) {
+          return false;
+        }
+      } else if (!value(depth + 1)) {
+        return false;
+      }
       if (elements != nullptr) elements->push_back(Field{s_.substr(value_begin, pos_ - value_begin), kind_of(first)});
       skip_ws();
       if (peek() == ',') {
@@ -246,6 +271,9 @@ class Scanner {
   std::string_view s_;
   ScanOptions options_;
   size_t pos_ = 0;
+  std::vector<Member>* members_ = nullptr;
+  std::span<const std::string_view> element_keys_;
+  std::vector<Field>* element_fields_ = nullptr;
   tl::unexpected<Error> error_{Error{}};
 };
 
@@ -286,9 +314,22 @@ Result<bool> scan_object(std::string_view text, std::span<const std::string_view
   return Scanner(text, options).top_object(keys, out);
 }
 
+Result<bool> scan_object(std::string_view text, std::span<const std::string_view> keys,
+                         std::span<Field> out, std::vector<Member>& members, ScanOptions options) {
+  for (auto& f : out) f = Field{};
+  members.clear();
+  return Scanner(text, options).top_object(keys, out, &members);
+}
+
 Result<bool> scan_array(std::string_view text, std::vector<Field>& elements, ScanOptions options) {
   elements.clear();
   return Scanner(text, options).top_array(elements);
+}
+
+Result<bool> scan_elements(std::string_view text, std::span<const std::string_view> keys, std::vector<Field>& out,
+                           ScanOptions options) {
+  out.clear();
+  return Scanner(text, options).top_elements(keys, out);
 }
 
 Result<bool> validate(std::string_view text, ScanOptions options) {

@@ -28,6 +28,12 @@ struct Field {
   size_t offset_in(std::string_view text) const { return static_cast<size_t>(raw.data() - text.data()); }
 };
 
+// A top-level member of a scanned object.
+struct Member {
+  std::string_view key;  // the raw key token, quotes included
+  Field value;
+};
+
 struct ScanOptions {
   int max_depth = 128;  // nesting beyond this is rejected, so no input can exhaust the stack
 };
@@ -37,9 +43,19 @@ struct ScanOptions {
 // An error says what was expected and at which byte.
 Result<bool> scan_object(std::string_view text, std::span<const std::string_view> keys,
                          std::span<Field> out, ScanOptions options = {});
+// The same, also listing every top-level member in `members` (cleared first), so that fields
+// not known in advance can be found later without scanning again.
+Result<bool> scan_object(std::string_view text, std::span<const std::string_view> keys,
+                         std::span<Field> out, std::vector<Member>& members, ScanOptions options = {});
 
 // Checks that `text` is exactly one JSON array and lists its elements in order.
 Result<bool> scan_array(std::string_view text, std::vector<Field>& elements, ScanOptions options = {});
+
+// Checks that `text` is one JSON array and, in one pass, reads the top-level fields `keys` of
+// each element: out gets keys.size() fields per element, in order (missing for elements that
+// are not objects). For arrays of objects such as chat messages.
+Result<bool> scan_elements(std::string_view text, std::span<const std::string_view> keys, std::vector<Field>& out,
+                           ScanOptions options = {});
 
 // Checks that `text` is one well-formed JSON value of any kind.
 Result<bool> validate(std::string_view text, ScanOptions options = {});

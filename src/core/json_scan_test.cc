@@ -101,6 +101,33 @@ TEST(JsonScan, StringSpecialsFoundAtEveryOffset) {
   EXPECT_EQ(f[0].raw, "\"x\"");
 }
 
+TEST(JsonScan, MembersListsTopLevelFieldsOnly) {
+  constexpr std::array<std::string_view, 1> keys{"model"};
+  std::array<Field, 1> out;
+  std::vector<Member> members;
+  ASSERT_TRUE(scan_object(R"({"model":"m","meta":{"a":1},"x\u0041":[2]})", keys, out, members));
+  EXPECT_EQ(out[0].raw, R"("m")");
+  ASSERT_EQ(members.size(), 3u);
+  EXPECT_EQ(members[1].key, R"("meta")");
+  EXPECT_EQ(members[1].value.raw, R"({"a":1})");
+  EXPECT_EQ(members[2].key, R"("x\u0041")");
+  EXPECT_EQ(members[2].value.kind, Kind::kArray);
+}
+
+TEST(JsonScan, ElementFieldsInOnePass) {
+  constexpr std::array<std::string_view, 2> keys{"role", "content"};
+  std::vector<Field> f;
+  ASSERT_TRUE(scan_elements(R"([{"role":"user","content":"a","x":{"role":"no"}}, 3, {"content":[1]}])", keys, f));
+  ASSERT_EQ(f.size(), 6u);
+  EXPECT_EQ(f[0].raw, R"("user")");
+  EXPECT_EQ(f[1].raw, R"("a")");
+  EXPECT_FALSE(f[2].present());
+  EXPECT_FALSE(f[3].present());
+  EXPECT_FALSE(f[4].present());
+  EXPECT_EQ(f[5].raw, "[1]");
+  EXPECT_FALSE(scan_elements(R"([{"role":}])", keys, f));
+}
+
 TEST(JsonScan, ArrayElementsAreListedInOrder) {
   std::vector<Field> e;
   ASSERT_TRUE(scan_array(R"( [ {"role":"user"}, "x" ,3,[1],null ] )", e));
