@@ -112,7 +112,8 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
                                                    RequestContext& ctx) {
   const std::string& body = req.body();
   std::array<json::Field, kChatKeys.size()> f;
-  if (auto r = json::scan_object(body, kChatKeys, f); !r) {
+  members_.clear();  // reused: read only before this request's first suspension
+  if (auto r = json::scan_object(body, kChatKeys, f, members_); !r) {
     co_return fail(ErrorCode::kInvalidRequest,
                    fmt::format("The request body is not valid JSON: {}. Send a JSON object like "
                                "{{\"model\": \"demo/fast\", \"messages\": [...]}}.",
@@ -152,16 +153,12 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   if (const routing::CompiledRouter* r = *router) {
     const RequestHeaders headers(req);
     const routing::RequestView view{.body = body, .model = model, .stream = stream, .messages = f[kMessages],
-                                    .metadata = f[kMetadata], .user = f[kUser], .headers = &headers};
+                                    .metadata = f[kMetadata], .user = f[kUser], .headers = &headers,
+                                    .members = members_};
     cel::Activation activation;
     routing::bind_facts(*r, view, activation, facts);
     const routing::SlashCommand* command = facts.last_user.found ? r->command_of(facts.last_user.text) : nullptr;
-    routing::Decision d = r->select(activation, facts.sticky_key, command);
-    ctx.router.assign(r->name());
-    ctx.router_version = r->meta().version;
-    ctx.route.assign(d.route_name);
-    ctx.variant.assign(d.variant_name);
-    ctx.routing_reason = std::move(d.reason);
+    const routing::Decision& d = ctx.decision.emplace(r->select(activation, facts.sticky_key, command));
     wanted = d.model_id;
     if (command != nullptr) {
       std::string stripped;
@@ -181,10 +178,10 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   auto target = snap->resolve(wanted, scratch_id, scratch_quoted);
   if (!target) {
     Error e = target.error();
-    if (!ctx.router.empty()) {
+    if (ctx.decision) {
       e.code = ErrorCode::kUnavailable;
-      e.message = fmt::format("Router '{}' chose '{}' ({}), which this gateway cannot serve: {}", ctx.router, wanted,
-                              ctx.routing_reason, e.message);
+      e.message = fmt::format("Router '{}' chose '{}' ({}), which this gateway cannot serve: {}",
+                              ctx.decision->router->name(), wanted, ctx.decision->reason(), e.message);
     }
     co_return tl::unexpected(std::move(e));
   }
@@ -216,16 +213,17 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   headers[n++] = {"x-switchyard-model", ctx.model};
   headers[n++] = {"x-switchyard-provider", ctx.provider};
   headers[n++] = {"x-request-id", ctx.request_id};
-  std::string version;
+  char version[24];
   std::string reason;
-  if (!ctx.router.empty()) {
-    version = std::to_string(ctx.router_version);
-    headers[n++] = {"x-switchyard-router", ctx.router};
-    headers[n++] = {"x-switchyard-router-version", version};
-    headers[n++] = {"x-switchyard-route", ctx.route};
-    headers[n++] = {"x-switchyard-variant", ctx.variant};
+  if (ctx.decision) {
+    const routing::Decision& d = *ctx.decision;
+    const auto end = fmt::format_to_n(version, sizeof version, "{}", d.router->meta().version).out;
+    headers[n++] = {"x-switchyard-router", d.router->name()};
+    headers[n++] = {"x-switchyard-router-version", std::string_view(version, static_cast<size_t>(end - version))};
+    headers[n++] = {"x-switchyard-route", d.route_name};
+    headers[n++] = {"x-switchyard-variant", d.variant_name};
     if (truthy_header(req.header("x-switchyard-explain"))) {
-      reason = header_safe(ctx.routing_reason);
+      reason = header_safe(d.reason());
       headers[n++] = {"x-switchyard-routing-reason", reason};
     }
   }

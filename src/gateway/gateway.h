@@ -9,11 +9,15 @@
 // and the rest of the body goes upstream untouched, in one gather write.
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "core/json_scan.h"
 #include "core/result.h"
 #include "gateway/dialect.h"
 #include "gateway/snapshot.h"
+#include "routing/router_set.h"
 #include "http/client.h"
 #include "http/message.h"
 
@@ -25,12 +29,9 @@ struct RequestContext {
   std::string model;      // the model that served (or was asked for), for x-switchyard-model
   std::string provider;
   int upstream_status = 0;
-  // Set when the model named a router.
-  std::string router;
-  int64_t router_version = 0;
-  std::string route;
-  std::string variant;
-  std::string routing_reason;
+  // Set when the model named a router. The decision points into the request's snapshot;
+  // its reason() is written only when someone reads it (x-switchyard-explain, the log).
+  std::optional<routing::Decision> decision;
 };
 
 class Gateway {
@@ -54,6 +55,7 @@ class Gateway {
 
   SnapshotCache snapshots_;
   http::Client client_;
+  std::vector<json::Member> members_;  // the body's top-level members, per request before it suspends
 };
 
 }  // namespace sy::gateway

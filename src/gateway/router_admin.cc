@@ -330,7 +330,7 @@ AdminResult<std::string> RouterAdmin::evaluate(std::string_view name, std::strin
     out += "null";
   }
   out += R"(,"reason":)";
-  json::append_quoted(out, d.reason);
+  json::append_quoted(out, d.reason());
   // Every condition's own result, not only those select() needed.
   out += R"(,"conditions":[)";
   for (size_t i = 0; i < r->routes().size(); ++i) {

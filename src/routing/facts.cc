@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <optional>
+
+#include <boost/container/small_vector.hpp>
 
 #include "cel/json_value.h"
 
@@ -59,43 +63,66 @@ std::string content_text(json::Field content, json::Field* first_text) {
   return out;
 }
 
-cel::Value messages_value(json::Field messages, int64_t& count) {
-  std::vector<json::Field> items;
-  count = 0;
-  if (messages.kind != json::Kind::kArray || !json::scan_array(messages.raw, items)) {
-    return cel::Value::error("the request's messages are not an array");
-  }
+// The messages array, read once: role and content of each message.
+struct Messages {
+  std::vector<json::Field> fields;  // role, content; per message
+  size_t count() const { return fields.size() / 2; }
+};
+
+Messages read_messages(json::Field messages) {
+  Messages m;
+  if (messages.kind != json::Kind::kArray || !json::scan_elements(messages.raw, kMessageKeys, m.fields)) m.fields.clear();
+  return m;
+}
+
+cel::Value messages_value(const Messages& messages) {
   std::vector<cel::Value> list;
-  list.reserve(items.size());
-  for (const auto& m : items) {
-    std::array<json::Field, 2> f;
-    if (m.kind != json::Kind::kObject || !json::scan_object(m.raw, kMessageKeys, f)) continue;
+  list.reserve(messages.count());
+  for (size_t i = 0; i < messages.count(); ++i) {
+    const json::Field role = messages.fields[2 * i];
+    const json::Field content = messages.fields[2 * i + 1];
     std::vector<std::pair<cel::Value, cel::Value>> entries;
-    entries.emplace_back(cel::Value::string_view("role"), f[0].kind == json::Kind::kString ? text_value(f[0].raw)
-                                                                                          : cel::Value::string_view(""));
-    if (f[1].kind == json::Kind::kString) {
-      entries.emplace_back(cel::Value::string_view("content"), text_value(f[1].raw));
-    } else {
-      entries.emplace_back(cel::Value::string_view("content"), cel::Value::string(content_text(f[1], nullptr)));
-    }
+    entries.reserve(2);
+    entries.emplace_back(cel::Value::string_view("role"),
+                         role.kind == json::Kind::kString ? text_value(role.raw) : cel::Value::string_view(""));
+    entries.emplace_back(cel::Value::string_view("content"), content.kind == json::Kind::kString
+                                                                 ? text_value(content.raw)
+                                                                 : cel::Value::string(content_text(content, nullptr)));
     list.push_back(cel::Value::map(std::move(entries)));
   }
-  count = static_cast<int64_t>(list.size());
   return cel::Value::list(std::move(list));
+}
+
+LastUserMessage last_user_of(const Messages& messages) {
+  LastUserMessage out;
+  for (size_t i = messages.count(); i-- > 0;) {
+    if (messages.fields[2 * i].raw != "\"user\"") continue;
+    out.text = content_text(messages.fields[2 * i + 1], &out.token);
+    out.found = true;
+    break;
+  }
+  return out;
 }
 
 cel::Value headers_value(const HeaderSource* headers) {
   std::vector<std::pair<cel::Value, cel::Value>> entries;
   if (headers == nullptr) return cel::Value::map({});
+  entries.reserve(headers->count());
   for (size_t i = 0, n = headers->count(); i < n; ++i) {
     auto [name, value] = headers->at(i);
-    std::string lower(name);
-    for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    if (is_secret_header(lower)) continue;
+    const bool lower = std::none_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    std::string folded;
+    if (!lower) {
+      folded.assign(name);
+      for (char& c : folded) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    const std::string_view key = lower ? name : std::string_view(folded);
+    if (is_secret_header(key)) continue;
     bool repeated = false;
-    for (const auto& e : entries) repeated = repeated || e.first.str() == lower;
+    for (const auto& e : entries) repeated = repeated || e.first.str() == key;
     if (repeated) continue;  // the first occurrence wins
-    entries.emplace_back(cel::Value::string(std::move(lower)), cel::Value::string_view(value));
+    entries.emplace_back(lower ? cel::Value::string_view(name) : cel::Value::string(std::move(folded)),
+                         cel::Value::string_view(value));
   }
   return cel::Value::map(std::move(entries));
 }
@@ -122,20 +149,26 @@ bool is_secret_header(std::string_view n) {
          n == "cookie" || n == "x-goog-api-key" || n.starts_with("x-switchyard-provider-key");
 }
 
-LastUserMessage last_user_message(json::Field messages) {
-  LastUserMessage out;
-  std::vector<json::Field> items;
-  if (messages.kind != json::Kind::kArray || !json::scan_array(messages.raw, items)) return out;
-  for (auto it = items.rbegin(); it != items.rend(); ++it) {
-    std::array<json::Field, 2> f;
-    if (it->kind != json::Kind::kObject || !json::scan_object(it->raw, kMessageKeys, f)) continue;
-    if (f[0].raw != "\"user\"") continue;
-    out.text = content_text(f[1], &out.token);
-    out.found = true;
-    break;
+LastUserMessage last_user_message(json::Field messages) { return last_user_of(read_messages(messages)); }
+
+namespace {
+
+// The top-level body field `name`, from the caller's member list or a scan of the body.
+json::Field body_field(const RequestView& req, std::string_view name) {
+  if (!req.members.empty()) {
+    for (const auto& m : req.members) {
+      const std::string_view key = m.key.substr(1, m.key.size() - 2);
+      if (key == name || (has_escape(key) && json::unescape(m.key) == name)) return m.value;
+    }
+    return {};
   }
-  return out;
+  const std::array<std::string_view, 1> keys{name};
+  std::array<json::Field, 1> out;
+  if (!json::scan_object(req.body, keys, out)) return {};
+  return out[0];
 }
+
+}  // namespace
 
 void bind_facts(const CompiledRouter& router, const RequestView& req, cel::Activation& act, FactScratch& scratch) {
   const auto& vars = router.meta_vars();
@@ -143,57 +176,40 @@ void bind_facts(const CompiledRouter& router, const RequestView& req, cel::Activ
   const bool wants_user = router.needs(Builtin::kUser);
 
   // Metadata keys first: one scan of the metadata object for every name the router reads.
-  std::vector<std::string_view> keys;
-  keys.reserve(vars.size() + 2);
+  boost::container::small_vector<std::string_view, 16> keys;
   for (const auto& v : vars) keys.push_back(v.name);
   const size_t user_at = keys.size();
   if (wants_user) {
     keys.push_back("user");
     keys.push_back("user_id");
   }
-  std::vector<json::Field> found(keys.size());
+  boost::container::small_vector<json::Field, 16> found(keys.size());
   if (!keys.empty() && req.metadata.kind == json::Kind::kObject) {
     if (!json::scan_object(req.metadata.raw, keys, found)) std::fill(found.begin(), found.end(), json::Field{});
   }
-  // Then headers, then top-level body fields (one more scan, only for names still missing).
-  std::vector<std::string_view> missing;
-  std::vector<cel::Value> values(vars.size());
-  std::vector<bool> bound(vars.size(), false);
+  // Then the header x-switchyard-meta-<name>, then a top-level body field of that name.
   for (size_t i = 0; i < vars.size(); ++i) {
+    const std::string& name = vars[i].name;
     if (found[i].present()) {
-      values[i] = value_of(found[i]);
-      bound[i] = true;
-    } else if (req.headers != nullptr) {
-      if (auto h = req.headers->get(vars[i].header); !h.empty()) {
-        values[i] = cel::Value::string_view(h);
-        bound[i] = true;
-      }
+      act.bind(name, value_of(found[i]));
+    } else if (auto h = req.headers != nullptr ? req.headers->get(vars[i].header) : std::string_view(); !h.empty()) {
+      act.bind(name, cel::Value::string_view(h));
+    } else if (const json::Field f = body_field(req, name); f.present()) {
+      act.bind(name, value_of(f));
+      scratch.from_body.emplace_back(name, f);
+    } else {
+      continue;
     }
-    if (!bound[i]) missing.push_back(vars[i].name);
-  }
-  if (!missing.empty()) {
-    std::vector<json::Field> top(missing.size());
-    if (json::scan_object(req.body, missing, top)) {
-      for (size_t i = 0, m = 0; i < vars.size(); ++i) {
-        if (bound[i]) continue;
-        if (top[m].present()) {
-          values[i] = value_of(top[m]);
-          bound[i] = true;
-          scratch.from_body.emplace_back(vars[i].name, top[m]);
-        }
-        ++m;
-      }
-    }
-  }
-  for (size_t i = 0; i < vars.size(); ++i) {
-    if (bound[i]) act.bind(vars[i].name, std::move(values[i]));
-    if (!sticky_by_user && vars[i].name == router.spec().stickiness_key && bound[i]) {
-      // values[i] was moved; read the bound copy back.
-      if (const cel::Value* v = act.find(vars[i].name)) scratch.sticky_key = key_text(*v);
+    if (!sticky_by_user && name == router.spec().stickiness_key) {
+      if (const cel::Value* v = act.find(name)) scratch.sticky_key = key_text(*v);
     }
   }
 
-  int64_t count = -1;
+  std::optional<Messages> messages;  // read on first use, once
+  auto read = [&]() -> const Messages& {
+    if (!messages) messages = read_messages(req.messages);
+    return *messages;
+  };
   for (Builtin b : router.builtins()) {
     switch (b) {
       case Builtin::kUser: {
@@ -215,19 +231,12 @@ void bind_facts(const CompiledRouter& router, const RequestView& req, cel::Activ
       }
       case Builtin::kModel: act.bind("model", cel::Value::string_view(req.model)); break;
       case Builtin::kStream: act.bind("stream", cel::Value::boolean(req.stream)); break;
-      case Builtin::kMessages: act.bind("messages", messages_value(req.messages, count)); break;
-      case Builtin::kMessageCount: {
-        if (count < 0) {
-          std::vector<json::Field> items;
-          count = req.messages.kind == json::Kind::kArray && json::scan_array(req.messages.raw, items)
-                      ? static_cast<int64_t>(items.size())
-                      : 0;
-        }
-        act.bind("message_count", cel::Value::integer(count));
+      case Builtin::kMessages: act.bind("messages", messages_value(read())); break;
+      case Builtin::kMessageCount:
+        act.bind("message_count", cel::Value::integer(static_cast<int64_t>(read().count())));
         break;
-      }
       case Builtin::kLastUserMessage:
-        scratch.last_user = last_user_message(req.messages);
+        scratch.last_user = last_user_of(read());
         act.bind("last_user_message", cel::Value::string_view(scratch.last_user.text));
         break;
       case Builtin::kHeaders: act.bind("headers", headers_value(req.headers)); break;

@@ -12,6 +12,7 @@
 // extra_body). Built-ins: user, model, stream, messages, message_count, last_user_message,
 // headers, now (see docs/routers.md). Values borrow from the body and the headers.
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +41,9 @@ struct RequestView {
   json::Field metadata;
   json::Field user;
   const HeaderSource* headers = nullptr;
+  // Every top-level member of the body, from the caller's scan; when empty, the body is
+  // scanned again for names the router reads from it.
+  std::span<const json::Member> members;
 };
 
 // The last user message's text and where it sits in the body (for slash commands).

@@ -38,24 +38,6 @@ uint64_t random_bits() {
   return rng();
 }
 
-void append_condition_result(std::string& out, const CompiledRoute& r, size_t index,
-                             const tl::expected<cel::Value, cel::EvalError>& v) {
-  if (!out.empty()) out += "; ";
-  fmt::format_to(std::back_inserter(out), "routes[{}] '{}': ", index, r.spec->name);
-  if (!v) {
-    const cel::EvalError& e = v.error();
-    if (e.line > 0) {
-      fmt::format_to(std::back_inserter(out), "error at {}:{}: {} (counts as false)", e.line, e.column, e.message);
-    } else {
-      fmt::format_to(std::back_inserter(out), "error: {} (counts as false)", e.message);
-    }
-  } else if (v->is_bool()) {
-    out += v->as_bool() ? "true" : "false";
-  } else {
-    out += "not a bool (counts as false)";
-  }
-}
-
 }  // namespace
 
 std::optional<Builtin> builtin_named(std::string_view name) {
@@ -171,14 +153,13 @@ const SlashCommand* CompiledRouter::command_of(std::string_view text) const {
 Decision CompiledRouter::select(const cel::Activation& facts, std::string_view sticky_key,
                                 const SlashCommand* command) const {
   Decision d;
-  d.reason.reserve(128);
+  d.router = this;
   d.command = command;
   if (command != nullptr && !command->model_id.empty()) {
     d.route = &default_;
     d.route_name = "command";
     d.model_id = command->model_id;
     d.variant_name = command->model_id;
-    fmt::format_to(std::back_inserter(d.reason), "slash command '{}' names model '{}'", command->command, command->model_id);
     return d;
   }
   if (command != nullptr) {
@@ -186,23 +167,27 @@ Decision CompiledRouter::select(const cel::Activation& facts, std::string_view s
     for (const auto& r : routes_) {
       if (r.spec->name == command->route) d.route = &r;
     }
-    fmt::format_to(std::back_inserter(d.reason), "slash command '{}' names route '{}'", command->command, command->route);
   } else {
+    using Result = ConditionOutcome::Result;
     for (size_t i = 0; i < routes_.size(); ++i) {
       const CompiledRoute& r = routes_[i];
-      const auto v = r.condition->evaluate(facts);
-      if (v && v->is_bool() && v->as_bool()) {
+      ConditionOutcome& o = d.outcomes.emplace_back();
+      o.route = static_cast<uint16_t>(i);
+      cel::Value v = r.condition->evaluate_value(facts, &o.error_at);
+      if (v.is_bool()) {
+        o.result = v.as_bool() ? Result::kTrue : Result::kFalse;
+      } else if (v.is_error()) {
+        o.result = Result::kError;
+        o.error = std::move(v);
+      } else {
+        o.result = Result::kNotBool;
+      }
+      if (o.result == Result::kTrue) {
         d.route = &r;
-        if (!d.reason.empty()) d.reason += "; ";
-        fmt::format_to(std::back_inserter(d.reason), "routes[{}] '{}' matched: {}", i, r.spec->name, r.condition->source());
         break;
       }
-      append_condition_result(d.reason, r, i, v);
     }
-    if (d.route == nullptr) {
-      d.route = &default_;
-      d.reason += routes_.empty() ? "no routes: defaultRoute" : "; no condition matched: defaultRoute";
-    }
+    if (d.route == nullptr) d.route = &default_;
   }
   d.route_name = d.route->spec->name;
   if (d.route->variants.size() == 1) {
@@ -211,16 +196,56 @@ Decision CompiledRouter::select(const cel::Activation& facts, std::string_view s
   } else if (!sticky_key.empty()) {
     d.variant = &d.route->pick(sticky_key);
     d.sticky = true;
-    fmt::format_to(std::back_inserter(d.reason), "; variant '{}' (weight {} of {}) by {}", d.variant->name,
-                   d.variant->weight, d.route->total_weight, spec_.stickiness_key);
   } else {
     d.variant = &d.route->pick_random();
-    fmt::format_to(std::back_inserter(d.reason), "; variant '{}' (weight {} of {}) at random: no {}",
-                   d.variant->name, d.variant->weight, d.route->total_weight, spec_.stickiness_key);
   }
   d.model_id = d.variant->model_id;
   d.variant_name = d.variant->name;
   return d;
+}
+
+std::string Decision::reason() const {
+  std::string out;
+  auto it = std::back_inserter(out);
+  if (command != nullptr) {
+    if (!command->model_id.empty()) return fmt::format("slash command '{}' names model '{}'", command->command, command->model_id);
+    fmt::format_to(it, "slash command '{}' names route '{}'", command->command, command->route);
+  } else {
+    using Result = ConditionOutcome::Result;
+    bool matched = false;
+    for (const ConditionOutcome& o : outcomes) {
+      const CompiledRoute& r = router->routes()[o.route];
+      if (!out.empty()) out += "; ";
+      fmt::format_to(it, "routes[{}] '{}'", o.route, r.spec->name);
+      switch (o.result) {
+        case Result::kTrue:
+          fmt::format_to(it, " matched: {}", r.condition->source());
+          matched = true;
+          break;
+        case Result::kFalse: out += ": false"; break;
+        case Result::kNotBool: out += ": not a bool (counts as false)"; break;
+        case Result::kError: {
+          const cel::EvalError e = r.condition->error_of(o.error, o.error_at);
+          if (e.line > 0) {
+            fmt::format_to(it, ": error at {}:{}: {} (counts as false)", e.line, e.column, e.message);
+          } else {
+            fmt::format_to(it, ": error: {} (counts as false)", e.message);
+          }
+          break;
+        }
+      }
+    }
+    if (!matched) out += outcomes.empty() ? "no routes: defaultRoute" : "; no condition matched: defaultRoute";
+  }
+  if (route != nullptr && route->variants.size() > 1 && variant != nullptr) {
+    fmt::format_to(it, "; variant '{}' (weight {} of {}) ", variant->name, variant->weight, route->total_weight);
+    if (sticky) {
+      fmt::format_to(it, "by {}", router->spec().stickiness_key);
+    } else {
+      fmt::format_to(it, "at random: no {}", router->spec().stickiness_key);
+    }
+  }
+  return out;
 }
 
 RouterSet::RouterSet(std::vector<std::shared_ptr<const CompiledRouter>> routers) : routers_(std::move(routers)) {

@@ -17,10 +17,14 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "cel/cel.h"
 #include "routing/router.h"
 
 namespace sy::routing {
+
+class CompiledRouter;
 
 struct CompiledVariant {
   const Variant* spec = nullptr;
@@ -41,7 +45,17 @@ struct CompiledRoute {
 // The request facts a router's conditions read; see bind_facts().
 enum class Builtin : uint8_t { kUser, kModel, kStream, kMessages, kMessageCount, kLastUserMessage, kHeaders, kNow };
 
+// One condition's result, kept so the reason can be written later (only when someone reads it).
+struct ConditionOutcome {
+  enum class Result : uint8_t { kFalse, kTrue, kError, kNotBool };
+  uint16_t route = 0;  // index in routes()
+  Result result = Result::kFalse;
+  uint32_t error_at = UINT32_MAX;  // byte offset in the condition, for kError
+  cel::Value error;                // the error value, for kError
+};
+
 struct Decision {
+  const CompiledRouter* router = nullptr;
   const CompiledRoute* route = nullptr;
   const Variant* variant = nullptr;  // null when a slash command names a model directly
   std::string_view model_id;         // the model to call
@@ -49,7 +63,10 @@ struct Decision {
   std::string_view variant_name;
   bool sticky = false;               // chosen by the stickiness key (else at random)
   const SlashCommand* command = nullptr;
-  std::string reason;                // which condition matched, or why each earlier one did not
+  // The conditions evaluated, in order (the last one true when a route matched).
+  boost::container::small_vector<ConditionOutcome, 12> outcomes;
+  // Which condition matched, or why each earlier one did not; then how the variant was chosen.
+  std::string reason() const;
 };
 
 class CompiledRouter {

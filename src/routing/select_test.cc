@@ -97,22 +97,22 @@ TEST(Select, FirstTrueConditionWinsElseDefault) {
   auto a = route(*r, R"({"model":"switchyard/r","messages":[],"metadata":{"language":"es","plan":"free"}})");
   EXPECT_EQ(a.decision.route_name, "spanish");
   EXPECT_EQ(a.decision.model_id, "demo/smart");
-  EXPECT_EQ(a.decision.reason, "routes[0] 'spanish' matched: language == 'es'");
+  EXPECT_EQ(a.decision.reason(), "routes[0] 'spanish' matched: language == 'es'");
 
   auto b = route(*r, R"({"model":"switchyard/r","messages":[],"metadata":{"language":"en","plan":"free"},"user":"u1"})");
   EXPECT_EQ(b.decision.route_name, "free");
   EXPECT_TRUE(b.decision.sticky);
-  EXPECT_TRUE(b.decision.reason.starts_with("routes[0] 'spanish': false; routes[1] 'free' matched: plan == 'free'; variant '"))
-      << b.decision.reason;
-  EXPECT_NE(b.decision.reason.find("by user"), std::string::npos);
+  EXPECT_TRUE(b.decision.reason().starts_with("routes[0] 'spanish': false; routes[1] 'free' matched: plan == 'free'; variant '"))
+      << b.decision.reason();
+  EXPECT_NE(b.decision.reason().find("by user"), std::string::npos);
 
   // A missing key is an error that counts as false, reported in the reason, never a failure.
   auto c = route(*r, R"({"model":"switchyard/r","messages":[]})");
   EXPECT_EQ(c.decision.route_name, "default");
   EXPECT_EQ(c.decision.model_id, "demo/fast");
-  EXPECT_NE(c.decision.reason.find("routes[0] 'spanish': error at 1:1: unknown variable: language (counts as false)"), std::string::npos)
-      << c.decision.reason;
-  EXPECT_NE(c.decision.reason.find("no condition matched: defaultRoute"), std::string::npos);
+  EXPECT_NE(c.decision.reason().find("routes[0] 'spanish': error at 1:1: unknown variable: language (counts as false)"), std::string::npos)
+      << c.decision.reason();
+  EXPECT_NE(c.decision.reason().find("no condition matched: defaultRoute"), std::string::npos);
 }
 
 TEST(Select, MetadataThenHeaderThenTopLevelField) {
@@ -208,7 +208,7 @@ TEST(Select, WithoutAKeyTheSplitIsRandomByWeight) {
   }
   EXPECT_NEAR(counts["demo/cheap"] / 20'000.0, 0.5, 0.02);
   auto d = route(*r, R"({"metadata":{"plan":"free"}})").decision;
-  EXPECT_NE(d.reason.find("at random: no user"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason().find("at random: no user"), std::string::npos) << d.reason();
 }
 
 TEST(Select, StickinessKeyFromMetadata) {
@@ -229,7 +229,7 @@ TEST(Select, SlashCommands) {
   auto a = route(*r, R"({"messages":[{"role":"user","content":"/cheap hi"},{"role":"user","content":"/code fix it"}]})");
   EXPECT_EQ(a.decision.route_name, "coding");
   EXPECT_EQ(a.decision.model_id, "demo/smart");
-  EXPECT_EQ(a.decision.reason, "slash command '/code' names route 'coding'");
+  EXPECT_EQ(a.decision.reason(), "slash command '/code' names route 'coding'");
   EXPECT_EQ(a.scratch.last_user.token.raw, R"("/code fix it")");
   auto b = route(*r, R"({"messages":[{"role":"user","content":[{"type":"text","text":"/cheap"}]}]})");
   EXPECT_EQ(b.decision.model_id, "demo/cheap");
