@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +15,7 @@
 #include "config/config.h"
 #include "core/json_scan.h"
 #include "http/fetch.h"
+#include "http/wire.h"
 #include "store/store.h"
 
 namespace sy::cli {
@@ -167,6 +169,11 @@ Result<Target> resolve_target(const Flags& f, bool need_key) {
   t.admin_key = f.admin_key;
   if (t.admin_key.empty() && cfg) t.admin_key = cfg->admin_key;  // includes SWITCHYARD_ADMIN_KEY
   if (t.admin_key.empty() && need_key && cfg) {
+    if (cfg->database == ":memory:" || !std::filesystem::exists(cfg->database)) {
+      return fail(ErrorCode::kNotFound, fmt::format("no admin key: pass --admin-key, set SWITCHYARD_ADMIN_KEY, or run this "
+                                                    "where the gateway keeps its database ({} is not there)",
+                                                    cfg->database));
+    }
     auto store = store::open_sqlite(cfg->database);
     if (!store) return tl::unexpected(store.error());
     auto key = stored_admin_key(**store, /*create=*/false);
@@ -204,7 +211,7 @@ int list(const Target& t, const Flags& f) {
 }
 
 int get(const Target& t, const Flags& f) {
-  auto r = call(t, "GET", "/router/v1/routers/" + f.name);
+  auto r = call(t, "GET", "/router/v1/routers/" + http::percent_encode(f.name));
   if (!r) {
     std::fprintf(stderr, "switchyard: %s\n", r.error().message.c_str());
     return 1;
@@ -235,12 +242,20 @@ int apply(const Target& t, const Flags& f) {
     constexpr std::array<std::string_view, 1> kName{"name"};
     std::array<json::Field, 1> field;
     if (json::scan_object(body, kName, field) && field[0].kind == json::Kind::kString) name = json::unescape(field[0].raw);
+  } else {
+    // --name wins over the document's own name.
+    boost::system::error_code ec;
+    bj::value doc = bj::parse(body, ec);
+    if (!ec && doc.is_object()) {
+      doc.as_object()["name"] = name;
+      body = bj::serialize(doc);
+    }
   }
   if (name.empty()) {
     std::fprintf(stderr, "switchyard: %s names no router: add \"name\" to it or pass --name\n", f.file.c_str());
     return 2;
   }
-  auto r = call(t, "PUT", "/router/v1/routers/" + name, body);
+  auto r = call(t, "PUT", "/router/v1/routers/" + http::percent_encode(name), body);
   if (!r) {
     std::fprintf(stderr, "switchyard: %s\n", r.error().message.c_str());
     return 1;
@@ -253,7 +268,7 @@ int apply(const Target& t, const Flags& f) {
 }
 
 int remove(const Target& t, const Flags& f) {
-  auto r = call(t, "DELETE", "/router/v1/routers/" + f.name);
+  auto r = call(t, "DELETE", "/router/v1/routers/" + http::percent_encode(f.name));
   if (!r) {
     std::fprintf(stderr, "switchyard: %s\n", r.error().message.c_str());
     return 1;
@@ -272,7 +287,7 @@ int evaluate(const Target& t, const Flags& f) {
   body += R"(,"messages":[{"role":"user","content":)";
   json::append_quoted(body, f.message);
   body += "}]}";
-  auto r = call(t, "POST", "/router/v1/routers/" + f.name + ":evaluate", body);
+  auto r = call(t, "POST", "/router/v1/routers/" + http::percent_encode(f.name) + ":evaluate", body);
   if (!r) {
     std::fprintf(stderr, "switchyard: %s\n", r.error().message.c_str());
     return 1;
@@ -337,6 +352,12 @@ int run_routers_subcommand(CLI::App& app) {
     if (!cfg->admin_key.empty()) {
       std::printf("%s\n", cfg->admin_key.c_str());
       return 0;
+    }
+    if (cfg->database == ":memory:" || !std::filesystem::exists(cfg->database)) {
+      std::fprintf(stderr, "switchyard: no admin key is stored: %s does not exist (start `switchyard serve` here once, or "
+                           "set SWITCHYARD_ADMIN_KEY)\n",
+                   cfg->database.c_str());
+      return 1;
     }
     auto store = store::open_sqlite(cfg->database);
     if (!store) {

@@ -57,6 +57,8 @@ TEST(PercentDecode, DecodesEscapes) {
   EXPECT_EQ(percent_decode("demo%2Ffast"), "demo/fast");
   EXPECT_EQ(percent_decode("a%zz%4"), "a%zz%4");
   EXPECT_EQ(percent_decode("%41%42"), "AB");
+  EXPECT_EQ(percent_encode("one?x y/é"), "one%3Fx%20y%2F%C3%A9");
+  EXPECT_EQ(percent_decode(percent_encode("a b%c")), "a b%c");
 }
 
 }  // namespace

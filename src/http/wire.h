@@ -17,6 +17,8 @@ void append_head(std::string& out, int status, std::string_view content_type,
 // Decodes %XX escapes in a URL path segment ("demo%2Ffast" → "demo/fast"). Invalid escapes
 // are kept as they are.
 std::string percent_decode(std::string_view s);
+// Escapes everything but RFC 3986's unreserved characters (for one path segment or query value).
+std::string percent_encode(std::string_view s);
 
 // ASCII case-insensitive equality, for header names.
 bool iequals(std::string_view a, std::string_view b);

@@ -536,6 +536,22 @@ defaultRoute: {variants: [{variant: {modelId: mock/len-2}, weight: 100}]}
   EXPECT_EQ(again.code, 1) << again.out;
   EXPECT_NE(again.out.find("HTTP 404"), std::string::npos) << again.out;
 
+  // --name wins over the document's name; names are escaped in the URL.
+  const Ran renamed = run_command(routers({"apply", "-f", file, "--name", "cli-copy"}));
+  ASSERT_EQ(renamed.code, 0) << renamed.out;
+  EXPECT_EQ(renamed.out, "router 'cli-copy' created (version 1)\n");
+  const Ran odd = run_with_stderr(routers({"get", "one?pageSize=1"}));
+  EXPECT_EQ(odd.code, 1) << odd.out;
+  EXPECT_NE(odd.out.find("HTTP 404: No router is named 'one?pageSize=1'."), std::string::npos) << odd.out;
+
+  // Without a key anywhere, a command says where to put one and creates no database.
+  const auto empty = dir_ / "empty";
+  std::filesystem::create_directories(empty);
+  const Ran keyless = run_with_stderr({"/bin/sh", "-c", fmt::format("cd {} && {} routers list --url {}", empty.string(), SY_BINARY, url)});
+  EXPECT_EQ(keyless.code, 2) << keyless.out;
+  EXPECT_NE(keyless.out.find("no admin key"), std::string::npos) << keyless.out;
+  EXPECT_FALSE(std::filesystem::exists(empty / "switchyard.db"));
+
   // admin-key prints the configured key.
   const Ran key = run_command({SY_BINARY, "admin-key", "-c", config});
   EXPECT_EQ(key.code, 0) << key.out;
