@@ -93,6 +93,7 @@ class Activation {
   // Integral numbers become int, others double.
   static tl::expected<Activation, EvalError> from_json(std::string_view json);
 
+  void reserve(size_t n) { vars_.reserve(n); }
   Activation& bind(std::string_view name, Value v) {
     vars_.emplace_back(std::string(name), std::move(v));
     return *this;

@@ -84,6 +84,14 @@ const Value* AttrNode::borrow(EvalContext& ctx) const {
   return nullptr;
 }
 
+AttrNode::AttrNode(uint32_t off, std::vector<Candidate> c)
+    : Node(off),
+      candidates_(std::move(c)),
+      missing_(Value::error(fmt::format("unknown variable: {}", candidates_.empty() ? "" : candidates_.back().name))) {}
+
+VarNode::VarNode(uint32_t off, std::string name)
+    : Node(off), name_(std::move(name)), missing_(Value::error(fmt::format("unknown variable: {}", name_))) {}
+
 Value AttrNode::eval(EvalContext& ctx) const {
   for (const auto& c : candidates_) {
     const Value* v = ctx.activation->find(c.name);
@@ -93,7 +101,7 @@ Value AttrNode::eval(EvalContext& ctx) const {
     for (const auto& f : c.fields) cur = select_field(cur, f, false);
     return cur;
   }
-  return Value::error(fmt::format("unknown variable: {}", candidates_.empty() ? "" : candidates_.back().name));
+  return missing_;
 }
 
 const Value* VarNode::borrow(EvalContext& ctx) const {
@@ -109,7 +117,7 @@ const Value* VarNode::borrow(EvalContext& ctx) const {
 Value VarNode::eval(EvalContext& ctx) const {
   const Value* v = borrow(ctx);
   if (v == nullptr) {
-    return Value::error(fmt::format("unknown variable: {}", name_));
+    return missing_;
   }
   return *v;
 }

@@ -47,23 +47,26 @@ class AttrNode final : public Node {
     std::string name;
     std::vector<std::string> fields;
   };
-  AttrNode(uint32_t off, std::vector<Candidate> c) : Node(off), candidates_(std::move(c)) {}
+  AttrNode(uint32_t off, std::vector<Candidate> c);
   Value eval(EvalContext& ctx) const override;
   const Value* borrow(EvalContext& ctx) const override;
 
  private:
   std::vector<Candidate> candidates_;
+  Value missing_;  // the error for an activation without the variable, built once
 };
 
 // A plain variable (one candidate, no field path): the common case in routing rules.
 class VarNode final : public Node {
  public:
-  VarNode(uint32_t off, std::string name) : Node(off), name_(std::move(name)) {}
+  VarNode(uint32_t off, std::string name);
   Value eval(EvalContext& ctx) const override;
   const Value* borrow(EvalContext& ctx) const override;
 
  private:
   std::string name_;
+  Value missing_;  // the error for an activation without the variable, built once (rules
+                   // over optional metadata meet it often)
   // Where the variable was last found in an activation (relaxed: only a lookup hint, shared
   // by the threads evaluating this program, and written only when it changes).
   mutable std::atomic<size_t> hint_{0};
