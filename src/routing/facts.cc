@@ -134,12 +134,29 @@ cel::Value now_value() {
   return cel::Value::timestamp(ns / 1'000'000'000, static_cast<int32_t>(ns % 1'000'000'000));
 }
 
-std::string key_text(const cel::Value& v) {
+// The text of a stickiness key: a string's own text, or a number written into `storage`.
+std::string_view key_text(const cel::Value& v, std::string& storage) {
   switch (v.kind()) {
-    case cel::Kind::kString: return std::string(v.str());
-    case cel::Kind::kInt: return std::to_string(v.as_int());
+    case cel::Kind::kString: return v.str();
+    case cel::Kind::kInt: return storage = std::to_string(v.as_int());
     default: return {};
   }
+}
+
+// Whether any header is named x-switchyard-meta-<something>: when none is, the per-name
+// header lookups are skipped.
+bool has_meta_headers(const HeaderSource* headers) {
+  if (headers == nullptr) return false;
+  constexpr std::string_view kPrefix = "x-switchyard-meta-";
+  for (size_t i = 0, n = headers->count(); i < n; ++i) {
+    const std::string_view name = headers->at(i).first;
+    if (name.size() > kPrefix.size() &&
+        std::equal(kPrefix.begin(), kPrefix.end(), name.begin(),
+                   [](char a, char b) { return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b); })) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -172,6 +189,7 @@ json::Field body_field(const RequestView& req, std::string_view name) {
 
 void bind_facts(const CompiledRouter& router, const RequestView& req, cel::Activation& act, FactScratch& scratch) {
   const auto& vars = router.meta_vars();
+  act.reserve(vars.size() + router.builtins().size());
   const bool sticky_by_user = router.spec().stickiness_key == "user";
   const bool wants_user = router.needs(Builtin::kUser);
 
@@ -188,11 +206,12 @@ void bind_facts(const CompiledRouter& router, const RequestView& req, cel::Activ
     if (!json::scan_object(req.metadata.raw, keys, found)) std::fill(found.begin(), found.end(), json::Field{});
   }
   // Then the header x-switchyard-meta-<name>, then a top-level body field of that name.
+  const bool meta_headers = !vars.empty() && has_meta_headers(req.headers);
   for (size_t i = 0; i < vars.size(); ++i) {
     const std::string& name = vars[i].name;
     if (found[i].present()) {
       act.bind(name, value_of(found[i]));
-    } else if (auto h = req.headers != nullptr ? req.headers->get(vars[i].header) : std::string_view(); !h.empty()) {
+    } else if (auto h = meta_headers ? req.headers->get(vars[i].header) : std::string_view(); !h.empty()) {
       act.bind(name, cel::Value::string_view(h));
     } else if (const json::Field f = body_field(req, name); f.present()) {
       act.bind(name, value_of(f));
@@ -201,7 +220,7 @@ void bind_facts(const CompiledRouter& router, const RequestView& req, cel::Activ
       continue;
     }
     if (!sticky_by_user && name == router.spec().stickiness_key) {
-      if (const cel::Value* v = act.find(name)) scratch.sticky_key = key_text(*v);
+      if (const cel::Value* v = act.find(name)) scratch.sticky_key = key_text(*v, scratch.key_storage);
     }
   }
 
@@ -224,8 +243,9 @@ void bind_facts(const CompiledRouter& router, const RequestView& req, cel::Activ
           if (auto h = req.headers->get("x-switchyard-user"); !h.empty()) user = cel::Value::string_view(h);
         }
         if (user.kind() == cel::Kind::kString) {
-          if (sticky_by_user) scratch.sticky_key.assign(user.str());
           act.bind("user", std::move(user));
+          // The bound value owns or borrows the text for as long as the activation lives.
+          if (sticky_by_user) scratch.sticky_key = act.find("user")->str();
         }
         break;
       }

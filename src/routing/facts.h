@@ -56,7 +56,10 @@ struct LastUserMessage {
 // Storage the activation's values may borrow from; lives as long as the activation.
 struct FactScratch {
   LastUserMessage last_user;
-  std::string sticky_key;  // the stickiness key's value ("" when the request has none)
+  // The stickiness key's value ("" when the request has none): a view of a bound value's
+  // text (or of key_storage, for a number).
+  std::string_view sticky_key;
+  std::string key_storage;
   // Variables read from top-level body fields (extra_body): the gateway keeps them from
   // providers that reject unknown parameters.
   std::vector<std::pair<std::string_view, json::Field>> from_body;
