@@ -63,6 +63,24 @@ providers:
     base_url: http://127.0.0.1:$MOCK_PORT/v1
     api_key: bench
     models: "*"
+# The routed path: ten metadata routes in order, the last one matching the benchmark body's
+# metadata (plan: enterprise), two sticky variants of the same mock model.
+routers:
+  bench:
+    routes:
+      - {name: r0, condition: {cel_expression: "language == 'es'"}, route: {variants: [{variant: {modelId: mock/len-1}, weight: 1}]}}
+      - {name: r1, condition: {cel_expression: "plan == 'free'"}, route: {variants: [{variant: {modelId: mock/len-1}, weight: 1}]}}
+      - {name: r2, condition: {cel_expression: "plan == 'trial' && tenant != ''"}, route: {variants: [{variant: {modelId: mock/len-1}, weight: 1}]}}
+      - {name: r3, condition: {cel_expression: "tenant.startsWith('trial-')"}, route: {variants: [{variant: {modelId: mock/len-1}, weight: 1}]}}
+      - {name: r4, condition: {cel_expression: "user in ['u-1', 'u-2', 'u-3']"}, route: {variants: [{variant: {modelId: mock/len-1}, weight: 1}]}}
+      - {name: r5, condition: {cel_expression: "plan == 'pro' && stream"}, route: {variants: [{variant: {modelId: mock/len-1}, weight: 1}]}}
+      - {name: r6, condition: {cel_expression: "tenant == 'nw-1'"}, route: {variants: [{variant: {modelId: mock/len-1}, weight: 1}]}}
+      - {name: r7, condition: {cel_expression: "plan in ['startup', 'edu']"}, route: {variants: [{variant: {modelId: mock/len-1}, weight: 1}]}}
+      - {name: r8, condition: {cel_expression: "language == 'de' && plan != 'free'"}, route: {variants: [{variant: {modelId: mock/len-1}, weight: 1}]}}
+      - name: r9
+        condition: {cel_expression: "plan == 'enterprise'"}
+        route: {variants: [{variant: {modelId: mock/len-16, name: a}, weight: 50}, {variant: {modelId: mock/len-16, name: b}, weight: 50}]}
+    defaultRoute: {variants: [{variant: {modelId: mock/len-1}, weight: 1}]}
 EOF
 "$bin" serve --config "$work/switchyard.yaml" >"$work/switchyard.log" 2>&1 &
 gw_pid=$!; pids+=($gw_pid)
@@ -100,8 +118,8 @@ sleep 0.5
 gw_idle_kb=$(rss_kb "$gw_pid")
 nginx_worker=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -1)
 
-declare -A port=([direct]=$MOCK_PORT [nginx]=$NGINX_PORT [switchyard]=$GW_PORT)
-declare -A model=([direct]="len-16" [nginx]="len-16" [switchyard]="mock/len-16")
+declare -A port=([direct]=$MOCK_PORT [nginx]=$NGINX_PORT [switchyard]=$GW_PORT [routed]=$GW_PORT)
+declare -A model=([direct]="len-16" [nginx]="len-16" [switchyard]="mock/len-16" [routed]="switchyard/bench")
 declare -A smodel=([direct]="gap-20ms/len-64" [nginx]="gap-20ms/len-64" [switchyard]="mock/gap-20ms/len-64")
 paths=(direct nginx switchyard)
 
@@ -121,16 +139,20 @@ run_wrk() {  # run_wrk PATH CONNECTIONS SECONDS -> sets rps p50 p99
 kv() { sed -E "s/.*(^| )$2=([^ ]*).*/\2/" <<<"$1"; }
 
 echo "bench: warming up" >&2
-for p in "${paths[@]}"; do run_wrk "$p" 8 2; done
+for p in "${paths[@]}" routed; do run_wrk "$p" 8 2; done
+# The routed path must really be routed to the tenth route.
+curl -fs -D - -o /dev/null "http://127.0.0.1:$GW_PORT/v1/chat/completions" -H 'content-type: application/json' \
+  --data-binary @<(sed 's/"model":"MODEL"/"model":"switchyard\/bench"/' "$here/chat_4k.json") | grep -qi '^x-switchyard-route: r9' ||
+  { echo "bench: switchyard/bench did not take route r9" >&2; exit 1; }
 
 median() { tr ' ' '\n' <<<"$*" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "bench: latency at concurrency 1, and throughput at 64 ($ROUNDS interleaved rounds)" >&2
 declare -A lat50 lat99 thr s50 s99 sthr ticks reqs_total cpu_us
-declare -A pid_of=([nginx]=$nginx_worker [switchyard]=$gw_pid)
+declare -A pid_of=([nginx]=$nginx_worker [switchyard]=$gw_pid [routed]=$gw_pid)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # user + system, in 1/100 s
 for ((round = 1; round <= ROUNDS; ++round)); do
-  for p in "${paths[@]}"; do
+  for p in "${paths[@]}" routed; do
     run_wrk "$p" 1 "$DURATION"; s50[$p]+="$p50 "; s99[$p]+="$p99 "
     [[ -n "${pid_of[$p]:-}" ]] && t0=$(cpu_ticks "${pid_of[$p]}")
     run_wrk "$p" 64 "$DURATION"; sthr[$p]+="$rps "
@@ -140,10 +162,10 @@ for ((round = 1; round <= ROUNDS; ++round)); do
     fi
   done
 done
-for p in nginx switchyard; do
+for p in nginx switchyard routed; do
   cpu_us[$p]=$(awk -v t="${ticks[$p]}" -v n="${reqs_total[$p]}" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t * 1000000 / hz / n }')
 done
-for p in "${paths[@]}"; do
+for p in "${paths[@]}" routed; do
   lat50[$p]=$(median "${s50[$p]}"); lat99[$p]=$(median "${s99[$p]}"); thr[$p]=$(median "${sthr[$p]}")
 done
 
@@ -217,4 +239,8 @@ echo "| **added** stream TTFT p50 (µs) | | $t50n | $t50s | $(ratio "$t50s" "$t5
 echo "| **added** stream TTFT p99 (µs) | | $t99n | $t99s | $(ratio "$t99s" "$t99n") | ≤ 200 µs | $(verdict "$(awk -v s="$t99s" 'BEGIN{print (s<=200)}')") |"
 echo "| **added** gap between frames p99 (µs) | | $g99n | $g99s | $(ratio "$g99s" "$g99n") | | |"
 echo "| concurrent streams held (of ${HOLDS##* }) | | ${held[nginx]} | ${held[switchyard]} | | 10,000 | $(verdict "$(awk -v s="${held[switchyard]}" 'BEGIN{print (s>=10000)}')") |"
+echo "| through a router (10 routes): latency p50, c=1 (µs) | | | $(f "${lat50[routed]}") | | | |"
+echo "| through a router: **added** p50 vs the model direct (µs) | | | $(added "${lat50[routed]}" "${lat50[switchyard]}") | | | |"
+echo "| through a router: throughput, c=64 (req/s) | | | $(f "${thr[routed]}") | routed / direct model $(ratio "${thr[routed]}" "${thr[switchyard]}") | ≥ 0.97 | $(verdict "$(awk -v r="${thr[routed]}" -v s="${thr[switchyard]}" 'BEGIN{print (r>=0.97*s)}')") |"
+echo "| through a router: proxy CPU per request, c=64 (µs) | | | ${cpu_us[routed]} | routed / direct model $(ratio "${cpu_us[routed]}" "${cpu_us[switchyard]}") | | |"
 echo "| switchyard RSS idle / 1,000 streams / after (MB) | | | $(awk -v a="$gw_idle_kb" -v b="$gw_1000_kb" -v c="$gw_after_kb" 'BEGIN { printf "%.1f / %.1f / %.1f", a/1024, b/1024, c/1024 }') | | idle < 20 | $(verdict "$(awk -v a="$gw_idle_kb" 'BEGIN{print (a<20480)}')") |"
