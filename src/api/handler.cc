@@ -132,6 +132,14 @@ class ApiHandler final : public http::Handler {
 
   Task<void> model(http::Response& res, gateway::RequestContext& ctx, std::string id) {
     const auto& snap = gateway_.snapshot();
+    if (auto r = snap.router_for(id); r && *r != nullptr) {
+      std::string body = R"({"id":)";
+      json::append_quoted(body, "switchyard/" + (*r)->name());
+      body += fmt::format(R"(,"object":"model","created":{},"owned_by":"switchyard","router":{{"version":{}}}}})",
+                          (*r)->meta().create_time_ms / 1000, (*r)->meta().version);
+      co_await send_json(res, ctx, 200, body);
+      co_return;
+    }
     const catalog::Model* m = snap.catalog().find(id);
     if (m == nullptr) {
       std::string a, b;

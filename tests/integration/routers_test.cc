@@ -274,6 +274,9 @@ TEST_F(Routers, RequestsAreRoutedAndSayHow) {
   const Reply models = call(port_, "GET", "/v1/models", "", auth);
   EXPECT_NE(models.body.find(R"("id":"switchyard/prod")"), std::string::npos) << models.body;
   EXPECT_NE(models.body.find(R"("id":"switchyard/seeded")"), std::string::npos) << models.body;
+  const Reply one = call(port_, "GET", "/v1/models/switchyard/prod", "", auth);
+  EXPECT_EQ(one.status, 200) << one.body;
+  EXPECT_NE(one.body.find(R"("owned_by":"switchyard","router":{"version":1})"), std::string::npos) << one.body;
 
   // Unknown router: 404 naming the ones there are.
   const Reply f = chat(chat_body("switchyard/nope", false));
