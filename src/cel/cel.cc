@@ -101,23 +101,29 @@ const std::string& Program::source() const { return state_->source; }
 
 const std::vector<std::string>& Program::variables() const { return state_->plan.variables; }
 
-Value Program::evaluate_value(const Activation& activation, uint32_t* error_at) const {
-  EvalContext ctx;
+namespace {
+
+// Runs the program's tree; the caller reads ctx.aborted and ctx.error_at.
+[[gnu::always_inline]] inline Value run(const ProgramState& state, const Activation& activation, EvalContext& ctx) {
   ctx.activation = &activation;
-  ctx.limits = &state_->limits;
-  const int slots = state_->plan.max_slots;
-  Value v;
-  if (slots == 0) {
-    v = state_->root->run(ctx);
-  } else if (slots <= InlineSlots::kCapacity) {
+  ctx.limits = &state.limits;
+  const int slots = state.plan.max_slots;
+  if (slots == 0) return state.root->run(ctx);
+  if (slots <= InlineSlots::kCapacity) {
     InlineSlots inline_slots(slots);
     ctx.slots = inline_slots.data();
-    v = state_->root->run(ctx);
-  } else {
-    auto heap_slots = std::make_unique<Slot[]>(static_cast<size_t>(slots));
-    ctx.slots = heap_slots.get();
-    v = state_->root->run(ctx);
+    return state.root->run(ctx);
   }
+  auto heap_slots = std::make_unique<Slot[]>(static_cast<size_t>(slots));
+  ctx.slots = heap_slots.get();
+  return state.root->run(ctx);
+}
+
+}  // namespace
+
+Value Program::evaluate_value(const Activation& activation, uint32_t* error_at) const {
+  EvalContext ctx;
+  Value v = run(*state_, activation, ctx);
   if (error_at != nullptr) *error_at = ctx.aborted ? kNoOffset : ctx.error_at;
   if (ctx.aborted) return Value::error(std::move(ctx.abort_message));
   return v;
@@ -135,10 +141,15 @@ EvalError Program::error_of(const Value& error, uint32_t error_at) const {
 }
 
 tl::expected<Value, EvalError> Program::evaluate(const Activation& activation) const {
-  uint32_t error_at = kNoOffset;
-  Value v = evaluate_value(activation, &error_at);
-  if (v.is_error()) return tl::unexpected(error_of(v, error_at));
-  return v;
+  EvalContext ctx;
+  Value v = run(*state_, activation, ctx);
+  if (ctx.aborted) [[unlikely]] {
+    return tl::unexpected(EvalError{ctx.abort_message});
+  }
+  if (v.is_error()) [[unlikely]] {
+    return tl::unexpected(error_of(v, ctx.error_at));
+  }
+  return tl::expected<Value, EvalError>(std::move(v));
 }
 
 }  // namespace sy::cel
