@@ -3,6 +3,8 @@
 // evaluation by counting calls to the global operator new in this binary.
 #include <benchmark/benchmark.h>
 
+#include "allocation_count.h"
+
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -11,18 +13,6 @@
 
 #include "cel/cel.h"
 #include "cel/json_value.h"
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-void* operator new(size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -69,12 +59,12 @@ void bench_eval(benchmark::State& state, const std::string& expr) {
     state.SkipWithError("expression does not evaluate to true");
     return;
   }
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = sy::bench::allocations();
   for (auto _ : state) {
     auto v = program->evaluate(*act);
     benchmark::DoNotOptimize(v);
   }
-  const uint64_t allocs = g_allocations.load() - before;
+  const uint64_t allocs = sy::bench::allocations() - before;
   state.counters["allocs/eval"] = static_cast<double>(allocs) / static_cast<double>(state.iterations());
 }
 

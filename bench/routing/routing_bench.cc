@@ -5,6 +5,8 @@
 //   build/release/bench/routing/routing_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
+#include "allocation_count.h"
+
 #include <array>
 #include <atomic>
 #include <cstdio>
@@ -15,18 +17,6 @@
 
 #include "routing/facts.h"
 #include "routing/router_set.h"
-
-namespace {
-std::atomic<uint64_t> g_allocations{0};
-}  // namespace
-
-void* operator new(size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -124,7 +114,7 @@ std::shared_ptr<const routing::CompiledRouter> compile(std::string_view json) {
 void decide(benchmark::State& state, std::string_view router_json, std::string_view want_route) {
   const auto router = compile(router_json);
   const Request& req = request();
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = sy::bench::allocations();
   for (auto _ : state) {
     routing::FactScratch facts;
     cel::Activation act;
@@ -134,7 +124,7 @@ void decide(benchmark::State& state, std::string_view router_json, std::string_v
     if (d.route_name != want_route) state.SkipWithError("wrong route");
     benchmark::DoNotOptimize(d);
   }
-  state.counters["allocs"] = benchmark::Counter(static_cast<double>(g_allocations.load() - before),
+  state.counters["allocs"] = benchmark::Counter(static_cast<double>(sy::bench::allocations() - before),
                                                 benchmark::Counter::kAvgIterations);
 }
 

@@ -48,18 +48,8 @@ std::string error_body(const gateway::AdminError& e) {
   out += R"(,"code":)";
   json::append_quoted(out, e.problems.empty() ? error_code_name(e.error.code) : std::string_view("invalid_router"));
   if (!e.problems.empty()) {
-    out += R"(,"details":[)";
-    for (size_t i = 0; i < e.problems.size(); ++i) {
-      const auto& p = e.problems[i];
-      if (i) out += ',';
-      out += R"({"path":)";
-      json::append_quoted(out, p.path);
-      out += R"(,"message":)";
-      json::append_quoted(out, p.message);
-      if (p.line > 0) fmt::format_to(std::back_inserter(out), R"(,"line":{},"column":{})", p.line, p.column);
-      out += '}';
-    }
-    out += ']';
+    out += R"(,"details":)";
+    out += gateway::problems_json(e.problems);
   }
   return out + "}}";
 }

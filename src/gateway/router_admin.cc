@@ -39,21 +39,6 @@ std::string random_name() {
   return fmt::format("router-{:08x}", static_cast<uint32_t>(rng()));
 }
 
-std::string problems_json(const routing::Problems& problems) {
-  std::string out = "[";
-  for (size_t i = 0; i < problems.size(); ++i) {
-    const auto& p = problems[i];
-    if (i) out += ',';
-    out += R"({"path":)";
-    json::append_quoted(out, p.path);
-    out += R"(,"message":)";
-    json::append_quoted(out, p.message);
-    if (p.line > 0) fmt::format_to(std::back_inserter(out), R"(,"line":{},"column":{})", p.line, p.column);
-    out += '}';
-  }
-  return out + "]";
-}
-
 // Headers given as a JSON object in an evaluate request.
 class JsonHeaders final : public routing::HeaderSource {
  public:
@@ -84,6 +69,21 @@ class JsonHeaders final : public routing::HeaderSource {
 };
 
 }  // namespace
+
+std::string problems_json(const routing::Problems& problems) {
+  std::string out = "[";
+  for (size_t i = 0; i < problems.size(); ++i) {
+    const auto& p = problems[i];
+    if (i) out += ',';
+    out += R"({"path":)";
+    json::append_quoted(out, p.path);
+    out += R"(,"message":)";
+    json::append_quoted(out, p.message);
+    if (p.line > 0) fmt::format_to(std::back_inserter(out), R"(,"line":{},"column":{})", p.line, p.column);
+    out += '}';
+  }
+  return out + "]";
+}
 
 std::optional<int64_t> parse_if_match(std::string_view v) {
   if (v.empty() || v == "*") return 0;

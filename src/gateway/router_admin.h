@@ -75,6 +75,9 @@ class RouterAdmin {
   std::mutex write_mu_;
 };
 
+// Validation problems as a JSON array: [{"path", "message", "line", "column"}].
+std::string problems_json(const routing::Problems& problems);
+
 // The version an If-Match header names: "\"3\"", "W/\"3\"", "3"; 0 for none or "*"; nullopt when malformed.
 std::optional<int64_t> parse_if_match(std::string_view if_match);
 
