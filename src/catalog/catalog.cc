@@ -9,15 +9,12 @@ namespace sy::catalog {
 
 void Catalog::add(Model model) {
   if (model.upstream_quoted.empty()) json::append_quoted(model.upstream_quoted, model.upstream_id);
+  if (by_id_.contains(model.id)) return;  // the first definition wins
+  const size_t i = models_.size();
   models_.push_back(std::move(model));
-  // Views point into models_, so rebuild the indexes after the vector may have moved.
-  by_id_.clear();
-  by_bare_.clear();
-  for (size_t i = 0; i < models_.size(); ++i) {
-    by_id_[models_[i].id] = i;
-    auto [it, inserted] = by_bare_.try_emplace(models_[i].upstream_id, static_cast<long>(i));
-    if (!inserted) it->second = -1;
-  }
+  by_id_[models_[i].id] = i;
+  auto [it, inserted] = by_bare_.try_emplace(models_[i].upstream_id, static_cast<long>(i));
+  if (!inserted) it->second = -1;
 }
 
 const Model* Catalog::find(std::string_view id) const {

@@ -233,9 +233,11 @@ class Reader {
         if (m.id == "*") p.any_model = true;
         else p.models.push_back(std::move(m));
       }
-    } else {
-      return error(where, "needs models: a list of model ids, or \"*\" to accept any");
+    } else if (models) {
+      return error(where, "models must be a list of model ids, or \"*\" to accept any");
     }
+    // No models: the shipped catalog's models of a provider of that name (checked when the
+    // configuration is built).
     c.providers.push_back(std::move(p));
     return true;
   }
@@ -275,10 +277,7 @@ void apply_env(Config& c, const EnvLookup& env) {
     p.name = "openai";
     p.base_url = env("OPENAI_BASE_URL").value_or("https://api.openai.com/v1");
     p.api_key = *key;
-    p.any_model = true;
-    for (auto [id, in, out] : {std::tuple{"gpt-4o-mini", 0.15, 0.60}, {"gpt-4o", 2.50, 10.0}, {"gpt-4.1", 2.0, 8.0}, {"gpt-4.1-mini", 0.40, 1.60}}) {
-      p.models.push_back({id, in, out});
-    }
+    p.any_model = true;  // the shipped catalog lists and prices openai's models
     c.providers.push_back(std::move(p));
   }
 }

@@ -1,5 +1,7 @@
 #include "gateway/snapshot.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/json_scan.h"
@@ -21,9 +23,35 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::build(const config::Config& co
   for (const auto& pc : all) {
     auto p = providers::make(pc);
     if (!p) return tl::unexpected(p.error());
+    // A provider whose name the shipped catalog knows ("openai", "anthropic", ...) gets its
+    // prices and limits; with no model list (or "*") it offers every model the catalog has.
+    const std::vector<catalog::Model> shipped = catalog::builtin_models(pc.name);
+    if (pc.models.empty() && !pc.any_model && shipped.empty()) {
+      std::string known;
+      for (const auto& [name, n] : catalog::builtin_providers()) known += fmt::format("{}{}", known.empty() ? "" : ", ", name);
+      return fail(ErrorCode::kInvalidRequest,
+                  fmt::format("provider '{}' needs models: a list of model ids, or \"*\" to accept any (the built-in "
+                              "catalog has models for providers named {})",
+                              pc.name, known));
+    }
     for (const auto& m : pc.models) {
-      backends->catalog.add({.id = pc.name + "/" + m.id, .provider = pc.name, .upstream_id = m.id,
-                          .input_per_mtok = m.input_per_mtok, .output_per_mtok = m.output_per_mtok});
+      catalog::Model entry{.id = pc.name + "/" + m.id, .provider = pc.name, .upstream_id = m.id,
+                           .input_per_mtok = m.input_per_mtok, .output_per_mtok = m.output_per_mtok};
+      auto known = std::find_if(shipped.begin(), shipped.end(), [&](const catalog::Model& s) { return s.upstream_id == m.id; });
+      if (known != shipped.end()) {
+        const double in = entry.input_per_mtok;
+        const double out = entry.output_per_mtok;
+        entry = *known;  // the catalog's limits, capabilities and cache prices
+        entry.alias = false;
+        if (in > 0 || out > 0) {  // prices in the file win
+          entry.input_per_mtok = in;
+          entry.output_per_mtok = out;
+        }
+      }
+      backends->catalog.add(std::move(entry));
+    }
+    if (pc.models.empty() || pc.any_model) {
+      for (const auto& m : shipped) backends->catalog.add(m);
     }
     if (pc.any_model) backends->wildcard.push_back(pc.name);
     backends->providers.push_back(std::move(*p));
@@ -48,13 +76,21 @@ void Snapshot::build_models_json() {
   j = R"({"object":"list","data":[)";
   bool first = true;
   for (const auto& m : backends_->catalog.models()) {
+    if (m.alias) continue;
     if (!first) j += ',';
     first = false;
     j += R"({"id":)";
     json::append_quoted(j, m.id);
     j += R"(,"object":"model","created":0,"owned_by":)";
     json::append_quoted(j, m.provider);
-    fmt::format_to(std::back_inserter(j), R"(,"pricing":{{"input_per_mtok":{},"output_per_mtok":{}}}}})", m.input_per_mtok, m.output_per_mtok);
+    fmt::format_to(std::back_inserter(j), R"(,"pricing":{{"input_per_mtok":{},"output_per_mtok":{})", m.input_per_mtok,
+                   m.output_per_mtok);
+    if (m.cache_read_per_mtok > 0) fmt::format_to(std::back_inserter(j), R"(,"cache_read_per_mtok":{})", m.cache_read_per_mtok);
+    if (m.cache_write_per_mtok > 0) fmt::format_to(std::back_inserter(j), R"(,"cache_write_per_mtok":{})", m.cache_write_per_mtok);
+    j += '}';
+    if (m.context_tokens > 0) fmt::format_to(std::back_inserter(j), R"(,"context_window":{})", m.context_tokens);
+    if (m.max_output_tokens > 0) fmt::format_to(std::back_inserter(j), R"(,"max_output_tokens":{})", m.max_output_tokens);
+    j += '}';
   }
   for (const auto& r : routers_->all()) {
     if (!first) j += ',';
