@@ -7,6 +7,7 @@
 
 #include "core/json_scan.h"
 #include "gateway/body_edit.h"
+#include "gateway/cost.h"
 #include "routing/facts.h"
 #include "http/sse.h"
 
@@ -98,6 +99,25 @@ void apply_overrides(const routing::Overrides& o, const std::array<json::Field, 
     message += '}';
     edits.insert_first(f[kMessages], std::move(message));
   }
+}
+
+// The usage chunk of a stream (stream_options.include_usage) with usage.cost added; false for
+// every other event.
+bool append_with_cost(const http::SseEvent& ev, const catalog::Model& priced, std::string& out) {
+  if (ev.data.find("\"usage\"") == std::string_view::npos) return false;
+  static constexpr std::array<std::string_view, 1> kUsage{"usage"};
+  std::array<json::Field, 1> u;
+  if (!json::scan_object(ev.data, kUsage, u) || u[0].kind != json::Kind::kObject) return false;
+  if (u[0].raw.data() < ev.raw.data() || u[0].raw.data() >= ev.raw.data() + ev.raw.size()) return false;
+  const auto usage = read_openai_usage(u[0].raw);
+  if (!usage) return false;
+  const size_t at = static_cast<size_t>(u[0].raw.data() - ev.raw.data()) + 1;  // after the '{'
+  out.append(ev.raw.substr(0, at));
+  out += "\"cost\":";
+  out += format_cost(cost_usd(priced, *usage));
+  if (u[0].raw.size() > 2) out += ',';
+  out.append(ev.raw.substr(at));
+  return true;
 }
 
 }  // namespace
@@ -235,7 +255,7 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
 
   const std::string_view content_type = upstream->header("content-type");
   if (stream && upstream->status() == 200 && content_type.starts_with("text/event-stream")) {
-    auto r = co_await relay_stream(req, res, *upstream, out_headers, dialect);
+    auto r = co_await relay_stream(req, res, *upstream, out_headers, dialect, target->model);
     req.on_disconnect(nullptr);
     co_return r;
   }
@@ -246,16 +266,33 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     e.message = fmt::format("provider '{}' failed while answering: {}", ctx.provider, e.message);
     co_return tl::unexpected(std::move(e));
   }
+  // A priced answer says what it cost: a header, and usage.cost as OpenRouter reports it.
+  std::string cost;
+  std::string priced_answer;
+  if (upstream->status() == 200 && target->model != nullptr) {
+    static constexpr std::array<std::string_view, 1> kUsage{"usage"};
+    std::array<json::Field, 1> u;
+    if (json::scan_object(*answer, kUsage, u) && u[0].kind == json::Kind::kObject) {
+      if (auto usage = read_openai_usage(u[0].raw)) {
+        cost = format_cost(cost_usd(*target->model, *usage));
+        headers[n++] = {"x-switchyard-cost-usd", cost};
+        BodyEdits with_cost(*answer);
+        with_cost.insert_first(u[0], "\"cost\":" + cost);
+        priced_answer = with_cost.str();
+      }
+    }
+  }
   // Upstream errors pass through with their status and body.
-  co_await res.send(upstream->status(), content_type.empty() ? "application/json" : content_type,
-                    *answer, out_headers);
+  const std::string_view body_out = priced_answer.empty() ? std::string_view(*answer) : std::string_view(priced_answer);
+  co_await res.send(upstream->status(), content_type.empty() ? "application/json" : content_type, body_out,
+                    std::span<const http::Header>(headers.data(), n));
   co_return true;
 }
 
 http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Response& res,
                                                http::Exchange& upstream,
                                                std::span<const http::Header> headers,
-                                               const ClientDialect& dialect) {
+                                               const ClientDialect& dialect, const catalog::Model* priced) {
   if (!co_await res.begin_stream(200, "text/event-stream; charset=utf-8", headers)) co_return true;
   http::SseParser parser;
   std::string out;
@@ -275,8 +312,8 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
     if (piece->empty()) break;
     out.clear();
     auto fed = parser.feed(*piece, [&](const http::SseEvent& ev) {
-      out.append(ev.raw);
       if (ev.data == "[DONE]") done = true;
+      if (priced == nullptr || !append_with_cost(ev, *priced, out)) out.append(ev.raw);
     });
     if (!fed) {
       const std::string event = dialect.stream_error_event(fed.error());

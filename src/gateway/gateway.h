@@ -51,7 +51,7 @@ class Gateway {
  private:
   http::Task<Result<bool>> relay_stream(http::Request& req, http::Response& res,
                                         http::Exchange& upstream, std::span<const http::Header> headers,
-                                        const ClientDialect& dialect);
+                                        const ClientDialect& dialect, const catalog::Model* priced);
 
   SnapshotCache snapshots_;
   http::Client client_;

@@ -28,9 +28,13 @@ test('plain completion', async () => {
   assert.match(response.headers.get('x-switchyard-request-id'), /^req_/);
 });
 
-test('the built-in demo provider answers', async () => {
-  const r = await client.chat.completions.create({ model: 'demo/cheap', messages });
+test('the built-in demo provider answers, with its cost', async () => {
+  const { data: r, response } = await client.chat.completions.create({ model: 'demo/cheap', messages }).withResponse();
   assert.ok(r.choices[0].message.content.length > 0);
+  // demo/cheap: 0.05 per million input tokens, 0.20 per million output tokens.
+  const want = (r.usage.prompt_tokens * 0.05 + r.usage.completion_tokens * 0.2) / 1e6;
+  assert.ok(Math.abs(r.usage.cost - want) < 1e-10, `usage.cost ${r.usage.cost} != ${want}`);
+  assert.ok(Math.abs(Number(response.headers.get('x-switchyard-cost-usd')) - want) < 1e-10);
 });
 
 test('streaming completion with usage', async () => {

@@ -107,6 +107,43 @@ TEST_F(Gateway, DemoProviderAnswersWithoutKeys) {
   EXPECT_NE(models.body.find(R"("id":"demo/cheap")"), std::string::npos);
 }
 
+// The usage object's number `key`, from a response body or a stream's usage chunk.
+long usage_number(const std::string& body, const std::string& key) {
+  const size_t usage = body.find(R"("usage":{)");
+  const size_t at = body.find("\"" + key + "\":", usage);
+  return usage == std::string::npos || at == std::string::npos ? -1 : std::atol(body.c_str() + at + key.size() + 3);
+}
+
+TEST_F(Gateway, PricedAnswersSayWhatTheyCost) {
+  // demo/fast costs 0.10 per million input tokens and 0.40 per million output tokens.
+  const Reply r = chat("demo/fast");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const long in = usage_number(r.body, "prompt_tokens");
+  const long out = usage_number(r.body, "completion_tokens");
+  ASSERT_GT(in, 0);
+  ASSERT_GT(out, 0);
+  const double want = (in * 0.10 + out * 0.40) / 1e6;
+  ASSERT_FALSE(r.header("x-switchyard-cost-usd").empty()) << r.body;
+  EXPECT_NEAR(std::stod(r.header("x-switchyard-cost-usd")), want, 1e-10);
+  const size_t cost_at = r.body.find(R"("usage":{"cost":)");
+  ASSERT_NE(cost_at, std::string::npos) << r.body;
+  EXPECT_NEAR(std::stod(r.body.substr(cost_at + 17)), want, 1e-10);
+
+  // Streams carry it in the usage chunk.
+  const Reply s = call("POST", "/v1/chat/completions",
+                       chat_body("demo/fast", true, R"(,"stream_options":{"include_usage":true})"));
+  ASSERT_EQ(s.status, 200) << s.body;
+  const size_t stream_cost = s.body.find(R"("usage":{"cost":)");
+  ASSERT_NE(stream_cost, std::string::npos) << s.body;
+  const double stream_want = (usage_number(s.body, "prompt_tokens") * 0.10 + usage_number(s.body, "completion_tokens") * 0.40) / 1e6;
+  EXPECT_NEAR(std::stod(s.body.substr(stream_cost + 17)), stream_want, 1e-10);
+
+  // A model without a price (a wildcard provider's) says nothing about cost.
+  const Reply u = chat("mock/len-3");
+  EXPECT_EQ(u.header("x-switchyard-cost-usd"), "");
+  EXPECT_EQ(u.body.find(R"("cost")"), std::string::npos);
+}
+
 TEST_F(Gateway, StreamRelaysEveryChunkThenDone) {
   const Reply r = chat("mock/len-6", true);
   ASSERT_EQ(r.status, 200);
