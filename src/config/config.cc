@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "config/presets.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -204,8 +205,16 @@ class Reader {
       if (other.name == p.name) return error(where, fmt::format("provider name '{}' is used twice", p.name));
     }
     if (n["kind"]) p.kind = str(n["kind"]);
-    if (p.kind != "openai") return error(where, fmt::format("kind '{}' is not supported (supported: openai)", p.kind));
+    const Preset* known = preset(p.kind);
+    if (known == nullptr) {
+      std::string kinds;
+      for (const auto& k : presets()) kinds += fmt::format("{}{}", kinds.empty() ? "" : ", ", k.name);
+      return error(where, fmt::format("kind '{}' is not supported (supported: {})", p.kind, kinds));
+    }
     p.base_url = str(n["base_url"]);
+    // A preset's own URL; kind "openai" is any endpoint of that protocol, so only a provider
+    // named "openai" defaults to OpenAI's.
+    if (p.base_url.empty() && (p.kind != "openai" || p.name == "openai")) p.base_url = std::string(known->base_url);
     if (p.base_url.empty()) return error(where, "needs a base_url, e.g. https://api.openai.com/v1");
     if (auto u = http::Url::parse(p.base_url); !u) return error(where, u.error().message);
     missing_.clear();
@@ -265,19 +274,26 @@ void apply_env(Config& c, const EnvLookup& env) {
       start = comma + 1;
     }
   }
-  // A key in the environment turns on the provider it belongs to, unless the file declares it.
+  // A key in the environment turns on the provider it belongs to, unless the file declares it:
+  // OPENAI_API_KEY, GROQ_API_KEY, ... (see presets.h), with <NAME>_BASE_URL to move it.
   auto declared = [&](std::string_view name) {
     for (const auto& p : c.providers) {
       if (p.name == name) return true;
     }
     return false;
   };
-  if (auto key = env("OPENAI_API_KEY"); key && !key->empty() && !declared("openai")) {
+  for (const Preset& preset : presets()) {
+    if (preset.key_env.empty() || declared(preset.name)) continue;
+    auto key = env(std::string(preset.key_env));
+    if (!key || key->empty()) continue;
     ProviderConfig p;
-    p.name = "openai";
-    p.base_url = env("OPENAI_BASE_URL").value_or("https://api.openai.com/v1");
+    p.name = std::string(preset.name);
+    p.kind = std::string(preset.name);
+    std::string upper(preset.name);
+    for (char& ch : upper) ch = static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 'a' + 'A' : ch);
+    p.base_url = env(upper + "_BASE_URL").value_or(std::string(preset.base_url));
     p.api_key = *key;
-    p.any_model = true;  // the shipped catalog lists and prices openai's models
+    p.any_model = true;  // the shipped catalog lists and prices the provider's models
     c.providers.push_back(std::move(p));
   }
 }

@@ -109,6 +109,27 @@ TEST(Config, OpenAiKeyInEnvironmentTurnsProviderOn) {
   EXPECT_EQ(c->port, 0);
 }
 
+TEST(Config, PresetsAndTheirKeys) {
+  auto c = parse("providers: [{name: g, kind: groq, api_key: k}]\n", "t.yaml",
+                 env_of({{"MISTRAL_API_KEY", "m-1"}, {"MISTRAL_BASE_URL", "http://127.0.0.1:9/v1"}, {"GROQ_API_KEY", "g-2"}}));
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->providers.size(), 3u);  // g from the file; groq and mistral from their keys
+  EXPECT_EQ(c->providers[0].base_url, "https://api.groq.com/openai/v1");
+  EXPECT_EQ(c->providers[1].name, "groq");
+  EXPECT_EQ(c->providers[1].api_key, "g-2");
+  EXPECT_EQ(c->providers[2].name, "mistral");
+  EXPECT_EQ(c->providers[2].base_url, "http://127.0.0.1:9/v1");
+  EXPECT_TRUE(c->providers[2].any_model);
+  auto bad = parse("providers: [{name: x, kind: grok, base_url: 'http://a/v1'}]\n", "t.yaml", env_of({}));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("kind 'grok' is not supported (supported: openai, deepseek, groq"), std::string::npos)
+      << bad.error().message;
+  EXPECT_FALSE(parse("providers: [{name: x, kind: openai}]\n", "t.yaml", env_of({})));  // any endpoint: say which
+  auto openai = parse("providers: [{name: openai, api_key: k}]\n", "t.yaml", env_of({}));
+  ASSERT_TRUE(openai);
+  EXPECT_EQ(openai->providers[0].base_url, "https://api.openai.com/v1");
+}
+
 TEST(Config, ErrorsNameTheProblem) {
   auto typo = parse("lisen: 1", "t.yaml", env_of({}));
   ASSERT_FALSE(typo);

@@ -10,6 +10,7 @@
 #include "gateway/cost.h"
 #include "routing/facts.h"
 #include "http/sse.h"
+#include "http/wire.h"
 
 namespace sy::gateway {
 namespace {
@@ -209,10 +210,19 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   ctx.provider.assign(target->provider->name());
   edits.replace(f[kModel], target->upstream_quoted);
 
-  const auto base = target->provider->chat_headers();
+  // Bring your own key: x-switchyard-provider-key-<provider> replaces the configured one.
+  char byok_name[96];
+  const auto byok_name_end = fmt::format_to_n(byok_name, sizeof byok_name, "x-switchyard-provider-key-{}", ctx.provider);
+  const std::string_view byok =
+      byok_name_end.size <= sizeof byok_name ? req.header(std::string_view(byok_name, byok_name_end.size)) : std::string_view();
+  std::string byok_value;
+  const http::Header byok_header = byok.empty() ? http::Header{} : target->provider->auth_header(byok, byok_value);
   std::array<http::Header, 4> up_headers{};
   size_t nh = 0;
-  for (const auto& h : base) up_headers[nh++] = h;
+  for (const auto& h : target->provider->chat_headers()) {
+    if (byok.empty() || !http::iequals(h.name, byok_header.name)) up_headers[nh++] = h;
+  }
+  if (!byok.empty()) up_headers[nh++] = byok_header;
   up_headers[nh++] = {"accept", stream ? "text/event-stream" : "application/json"};
 
   auto upstream = client_.exchange(target->provider->url());

@@ -25,7 +25,16 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::build(const config::Config& co
     if (!p) return tl::unexpected(p.error());
     // A provider whose name the shipped catalog knows ("openai", "anthropic", ...) gets its
     // prices and limits; with no model list (or "*") it offers every model the catalog has.
-    const std::vector<catalog::Model> shipped = catalog::builtin_models(pc.name);
+    // The catalog's models of a provider of this name, else of its preset kind (a "groq"
+    // provider named otherwise; kind "openai" is the protocol, any endpoint), under this name.
+    std::vector<catalog::Model> shipped = catalog::builtin_models(pc.name);
+    if (shipped.empty() && pc.kind != "openai") {
+      shipped = catalog::builtin_models(pc.kind);
+      for (auto& m : shipped) {
+        m.provider = pc.name;
+        m.id = pc.name + "/" + m.upstream_id;
+      }
+    }
     if (pc.models.empty() && !pc.any_model && shipped.empty()) {
       std::string known;
       for (const auto& [name, n] : catalog::builtin_providers()) known += fmt::format("{}{}", known.empty() ? "" : ", ", name);

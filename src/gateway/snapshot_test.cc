@@ -48,6 +48,16 @@ TEST(Snapshot, ModelsListTheProvidersConfiguredOnly) {
             R"({"object":"list","data":[{"id":"local/a","object":"model","created":0,"owned_by":"local","pricing":{"input_per_mtok":0,"output_per_mtok":0}}]})");
 }
 
+TEST(Snapshot, APresetNamedOtherwiseGetsItsKindsCatalog) {
+  const auto snap = build("demo: false\nproviders: [{name: fast-llama, kind: groq, api_key: k}]\n");
+  const auto& models = snap->catalog().models();
+  ASSERT_FALSE(models.empty());
+  EXPECT_EQ(models.front().provider, "fast-llama");
+  EXPECT_TRUE(models.front().id.starts_with("fast-llama/")) << models.front().id;
+  EXPECT_EQ(snap->providers().front()->url().host, "api.groq.com");
+  EXPECT_EQ(snap->providers().front()->kind(), "groq");
+}
+
 TEST(Snapshot, AProviderTheCatalogDoesNotKnowNeedsModels) {
   auto cfg = config::parse("demo: false\nproviders: [{name: local, base_url: 'http://127.0.0.1:1/v1'}]\n", "t.yaml",
                            [](const std::string&) { return std::optional<std::string>(); });

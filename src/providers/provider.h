@@ -30,6 +30,9 @@ class Provider {
   // Request target of an OpenAI-dialect chat completion, and the headers it needs (auth).
   virtual std::string_view chat_target() const = 0;
   virtual std::span<const http::Header> chat_headers() const = 0;
+  // The header that authenticates with `key` (a client's own key, sent per request as
+  // x-switchyard-provider-key-<provider>); `storage` holds its value.
+  virtual http::Header auth_header(std::string_view key, std::string& storage) const = 0;
 };
 
 using Factory = std::function<Result<std::unique_ptr<Provider>>(const config::ProviderConfig&)>;

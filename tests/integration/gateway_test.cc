@@ -38,6 +38,9 @@ class Gateway : public ::testing::Test {
                               "    base_url: http://127.0.0.1:" << mock_port_ << "/v1\n"
                               "    api_key: sk-test\n"
                               "    models: '*'\n"
+                              "  - name: byok\n"
+                              "    base_url: http://127.0.0.1:" << mock_port_ << "/v1\n"
+                              "    models: '*'\n"
                               "  - name: down\n"
                               "    base_url: http://127.0.0.1:1/v1\n"
                               "    models: [gone]\n";
@@ -112,6 +115,19 @@ long usage_number(const std::string& body, const std::string& key) {
   const size_t usage = body.find(R"("usage":{)");
   const size_t at = body.find("\"" + key + "\":", usage);
   return usage == std::string::npos || at == std::string::npos ? -1 : std::atol(body.c_str() + at + key.size() + 3);
+}
+
+TEST_F(Gateway, ClientsMayBringTheirOwnProviderKey) {
+  // The mock wants sk-test; provider byok has no key of its own.
+  const Reply without = chat("byok/len-2");
+  EXPECT_EQ(without.status, 401) << without.body;
+  const std::array<Header, 1> key{Header{"x-switchyard-provider-key-byok", "sk-test"}};
+  const Reply with = call("POST", "/v1/chat/completions", chat_body("byok/len-2", false), 0, key);
+  EXPECT_EQ(with.status, 200) << with.body;
+  // A wrong key of the client's replaces a right one of the configuration.
+  const std::array<Header, 1> wrong{Header{"x-switchyard-provider-key-mock", "sk-wrong"}};
+  EXPECT_EQ(call("POST", "/v1/chat/completions", chat_body("mock/len-2", false), 0, wrong).status, 401);
+  EXPECT_EQ(chat("mock/len-2").status, 200);
 }
 
 TEST_F(Gateway, PricedAnswersSayWhatTheyCost) {
