@@ -4,6 +4,7 @@
 //   mock::MockUpstream mock({.port = 0});
 //   auto port = mock.start();                 // serves OpenAI chat completions on loopback
 //   // POST {base_url}/chat/completions {"model":"ttft-300ms/tps-50/len-200", ...}
+//   // POST {base_url}/messages: the Anthropic Messages protocol, same behaviours
 //
 // It is the upstream of every test and benchmark, and of the built-in `demo` provider, so the
 // gateway's real code paths (sockets, pools, SSE relay) run without any network.
@@ -30,6 +31,7 @@ struct MockOptions {
   uint16_t port = 0;
   int workers = 1;
   std::string api_key;  // when set, requests must carry "Authorization: Bearer <api_key>"
+                        // (Anthropic's protocol: x-api-key: <api_key>, or the bearer form)
   std::shared_ptr<MockStats> stats = std::make_shared<MockStats>();
 };
 

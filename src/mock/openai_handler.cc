@@ -11,7 +11,9 @@
 
 #include "core/ids.h"
 #include "core/json_scan.h"
+#include "mock/anthropic.h"
 #include "mock/behaviour.h"
+#include "mock/sleeper.h"
 #include "mock/mock.h"
 
 namespace sy::mock {
@@ -22,34 +24,6 @@ using http::Header;
 using http::Request;
 using http::Response;
 using http::Task;
-
-// A sleep that ends early when the client goes away.
-class Sleeper final : public http::CancelHook {
- public:
-  explicit Sleeper(asio::any_io_executor ex) : timer_(std::move(ex)) {}
-  void cancel() override { timer_.cancel(); }
-  // False when cut short by a disconnect.
-  Task<bool> sleep(Request& req, std::chrono::microseconds d) {
-    if (d.count() <= 0) co_return !req.client_gone();
-    co_return co_await sleep_until(req, std::chrono::steady_clock::now() + d);
-  }
-  Task<bool> sleep_until(Request& req, std::chrono::steady_clock::time_point t) {
-    req.on_disconnect(this);
-    timer_.expires_at(t);
-    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-    req.on_disconnect(nullptr);
-    co_return !req.client_gone();
-  }
-
- private:
-  asio::steady_timer timer_;
-};
-
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  return h;
-}
 
 std::string error_json(std::string_view message, std::string_view type, std::string_view param,
                        std::string_view code) {
@@ -78,6 +52,14 @@ class OpenAiHandler final : public http::Handler {
   Task<void> handle(Request& req, Response& res) override {
     std::string_view path = req.path();
     if (path.starts_with("/v1/")) path.remove_prefix(3);
+    if (path == "/messages" && req.method() == http::Method::kPost) {  // Anthropic's protocol, its own auth
+      auto& st = *options_.stats;
+      st.requests.fetch_add(1);
+      st.active.fetch_add(1);
+      co_await anthropic_messages(req, res, options_);
+      st.active.fetch_sub(1);
+      co_return;
+    }
     if (!options_.api_key.empty() && req.header("authorization") != "Bearer " + options_.api_key) {
       co_await send_error(req, res, 401, "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.", "invalid_request_error", {}, "invalid_api_key");
       co_return;

@@ -52,6 +52,7 @@ export async function startStack() {
   return {
     baseURL: `http://127.0.0.1:${gateway.port}/v1`,
     routersURL: `http://127.0.0.1:${gateway.port}/router/v1/routers`,
+    mockURL: `http://127.0.0.1:${mock.port}`,  // the mock itself (key sk-e2e), without the gateway
     adminKey: ADMIN_KEY,
     async mockStats() {
       const r = await fetch(`http://127.0.0.1:${mock.port}/mock/stats`, { headers: { authorization: 'Bearer sk-e2e' } });
