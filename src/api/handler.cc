@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "api/api.h"
+#include "api/anthropic_dialect.h"
 #include "api/openai_dialect.h"
 #include "api/routers_api.h"
 #include "core/ids.h"
@@ -38,8 +39,8 @@ class ApiHandler final : public http::Handler {
              gateway::RouterAdmin* routers, const Access& access)
       : state_(state), gateway_(source, o), routers_(routers), access_(access) {}
 
-  std::string error_body(const Error& error, std::string_view) const override {
-    return openai_.error_body(error);
+  std::string error_body(const Error& error, std::string_view path) const override {
+    return dialect_of(path).error_body(error);
   }
 
   Task<void> handle(http::Request& req, http::Response& res) override {
@@ -61,19 +62,20 @@ class ApiHandler final : public http::Handler {
       }
       co_return;
     }
-    if (path.starts_with("/v1/") || path == "/chat/completions" || path == "/models") {
+    if (path.starts_with("/v1/") || path.starts_with("/anthropic/") || path == "/chat/completions" || path == "/models") {
       if (auto denied = gateway_denied(req)) {
-        co_await send_error(res, ctx, std::move(*denied));
+        co_await send_error(res, ctx, std::move(*denied), dialect_of(path));
         co_return;
       }
     }
-    if (path == "/v1/chat/completions" || path == "/chat/completions") {
+    if (path == "/v1/chat/completions" || path == "/chat/completions" || is_messages(path)) {
+      const gateway::ClientDialect& dialect = dialect_of(path);
       if (m != Method::kPost) {
-        co_await method_not_allowed(res, ctx, "POST");
+        co_await method_not_allowed(res, ctx, "POST", dialect);
         co_return;
       }
-      auto r = co_await gateway_.chat_completions(req, res, openai_, ctx);
-      if (!r && !res.started()) co_await send_error(res, ctx, std::move(r.error()));
+      auto r = co_await gateway_.chat_completions(req, res, dialect, ctx);
+      if (!r && !res.started()) co_await send_error(res, ctx, std::move(r.error()), dialect);
     } else if (path == "/v1/models" || path == "/models") {
       if (m != Method::kGet) {
         co_await method_not_allowed(res, ctx, "GET");
@@ -92,12 +94,22 @@ class ApiHandler final : public http::Handler {
       const bool ready = state_.ready.load() && !state_.draining.load();
       co_await send_json(res, ctx, ready ? 200 : 503, ready ? R"({"status":"ready"})" : R"({"status":"not ready"})");
     } else {
-      Error e{ErrorCode::kNotFound, fmt::format("Unknown path '{} {}'. This gateway serves POST /v1/chat/completions, GET /v1/models, /router/v1/routers, GET /healthz and GET /readyz.", req.method_name(), path), {}, 0};
+      Error e{ErrorCode::kNotFound, fmt::format("Unknown path '{} {}'. This gateway serves POST /v1/chat/completions, POST /v1/messages (also under /anthropic), GET /v1/models, /router/v1/routers, GET /healthz and GET /readyz.", req.method_name(), path), {}, 0};
       co_await send_error(res, ctx, std::move(e));
     }
   }
 
  private:
+  // Anthropic's Messages endpoint, at the bare base URL and under /anthropic (so that both
+  // `…` and `…/anthropic` work as the Anthropic SDK's base URL).
+  static bool is_messages(std::string_view path) {
+    return path == "/v1/messages" || path == "/anthropic/v1/messages";
+  }
+  const gateway::ClientDialect& dialect_of(std::string_view path) const {
+    if (path.starts_with("/anthropic/") || path.starts_with("/v1/messages")) return anthropic_;
+    return openai_;
+  }
+
   std::optional<Error> admin_denied(const http::Request& req) const {
     const std::string_view key = presented_key(req);
     if (key.empty()) {
@@ -168,15 +180,23 @@ class ApiHandler final : public http::Handler {
   }
 
   Task<void> send_error(http::Response& res, const gateway::RequestContext& ctx, Error e) {
-    const std::string body = openai_.error_body(e);
+    co_await send_error(res, ctx, std::move(e), openai_);
+  }
+  Task<void> send_error(http::Response& res, const gateway::RequestContext& ctx, Error e,
+                        const gateway::ClientDialect& dialect) {
+    const std::string body = dialect.error_body(e);
     co_await send_json(res, ctx, http_status(e.code), body);
   }
 
-  Task<void> method_not_allowed(http::Response& res, const gateway::RequestContext& ctx, std::string_view allow) {
+  Task<void> method_not_allowed(http::Response& res, const gateway::RequestContext& ctx, std::string_view allow,
+                                const gateway::ClientDialect& dialect) {
     const std::array<Header, 1> extra{Header{"allow", allow}};
     const Error e{ErrorCode::kMethodNotAllowed, fmt::format("Method not allowed: this path accepts {} only.", allow), {}, 0};
-    const std::string body = openai_.error_body(e);
+    const std::string body = dialect.error_body(e);
     co_await send_json(res, ctx, 405, body, extra);
+  }
+  Task<void> method_not_allowed(http::Response& res, const gateway::RequestContext& ctx, std::string_view allow) {
+    co_await method_not_allowed(res, ctx, allow, openai_);
   }
 
   const ServerState& state_;
@@ -184,6 +204,7 @@ class ApiHandler final : public http::Handler {
   gateway::RouterAdmin* routers_;
   const Access& access_;
   OpenAiDialect openai_;
+  AnthropicDialect anthropic_;
 };
 
 }  // namespace

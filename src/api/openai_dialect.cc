@@ -1,5 +1,7 @@
 #include "api/openai_dialect.h"
 
+#include <array>
+
 #include "core/json_scan.h"
 
 namespace sy::api {
@@ -17,6 +19,16 @@ void append_error_object(std::string& out, const Error& e) {
   out += "}}";
 }
 }  // namespace
+
+std::span<const std::string_view> OpenAiDialect::parameters() const {
+  static constexpr std::array<std::string_view, 34> kParams{
+      "model", "messages", "stream", "stream_options", "temperature", "top_p", "n", "stop", "max_tokens",
+      "max_completion_tokens", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs",
+      "user", "tools", "tool_choice", "parallel_tool_calls", "response_format", "seed", "service_tier", "store",
+      "metadata", "modalities", "audio", "prediction", "reasoning_effort", "verbosity", "web_search_options",
+      "functions", "function_call", "prompt_cache_key", "safety_identifier"};
+  return kParams;
+}
 
 std::string OpenAiDialect::error_body(const Error& error) const {
   std::string out;

@@ -34,6 +34,19 @@ std::optional<Usage> read_openai_usage(std::string_view usage_json) {
   return u;
 }
 
+std::optional<Usage> read_anthropic_usage(std::string_view usage_json) {
+  static constexpr std::array<std::string_view, 4> kKeys{"input_tokens", "output_tokens", "cache_read_input_tokens",
+                                                          "cache_creation_input_tokens"};
+  std::array<json::Field, 4> f;
+  if (!json::scan_object(usage_json, kKeys, f) || f[0].kind != json::Kind::kNumber) return std::nullopt;
+  Usage u;
+  u.cache_read = integer(f[2]);
+  u.cache_write = integer(f[3]);
+  u.input = integer(f[0]) + u.cache_read + u.cache_write;
+  u.output = integer(f[1]);
+  return u;
+}
+
 double cost_usd(const catalog::Model& m, const Usage& u) {
   const double read_price = m.cache_read_per_mtok > 0 ? m.cache_read_per_mtok : m.input_per_mtok;
   const double write_price = m.cache_write_per_mtok > 0 ? m.cache_write_per_mtok : m.input_per_mtok;

@@ -24,6 +24,10 @@ struct Usage {
 // "prompt_tokens_details": {"cached_tokens"}}); nullopt when it is not one.
 std::optional<Usage> read_openai_usage(std::string_view usage_json);
 
+// Reads an Anthropic `usage` object ({"input_tokens", "output_tokens",
+// "cache_read_input_tokens", "cache_creation_input_tokens"}; input_tokens excludes the cached).
+std::optional<Usage> read_anthropic_usage(std::string_view usage_json);
+
 // USD at the model's prices per million tokens; cache reads and writes at their own prices
 // when the model has them, else at the input price.
 double cost_usd(const catalog::Model& model, const Usage& usage);

@@ -16,6 +16,15 @@ TEST(Cost, ReadsOpenAiUsage) {
   EXPECT_FALSE(read_openai_usage(R"({"input_tokens":3})"));
 }
 
+TEST(Cost, ReadsAnthropicUsage) {
+  auto u = read_anthropic_usage(R"({"input_tokens":200,"cache_creation_input_tokens":50,"cache_read_input_tokens":1000,"output_tokens":300})");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->input, 1250);  // Anthropic counts cached tokens apart
+  EXPECT_EQ(u->cache_read, 1000);
+  EXPECT_EQ(u->cache_write, 50);
+  EXPECT_EQ(u->output, 300);
+}
+
 TEST(Cost, AtProviderRatesWithCacheReads) {
   const catalog::Model m{.input_per_mtok = 3, .output_per_mtok = 15, .cache_read_per_mtok = 0.3, .cache_write_per_mtok = 3.75};
   // 200 plain input at 3, 1000 cached at 0.3, 300 output at 15, per million.

@@ -15,21 +15,12 @@
 namespace sy::gateway {
 namespace {
 
-constexpr std::array<std::string_view, 9> kChatKeys{
-    "model", "stream", "messages", "metadata", "user", "temperature", "max_tokens", "max_completion_tokens", "provider"};
-enum ChatField { kModel, kStream, kMessages, kMetadata, kUser, kTemperature, kMaxTokens, kMaxCompletionTokens, kProvider };
+constexpr std::array<std::string_view, 10> kChatKeys{"model", "stream", "messages", "metadata", "user", "temperature",
+                                                     "max_tokens", "max_completion_tokens", "provider", "system"};
+enum ChatField { kModel, kStream, kMessages, kMetadata, kUser, kTemperature, kMaxTokens, kMaxCompletionTokens, kProvider, kSystem };
 
 // Upstream headers a client should see again.
 constexpr std::array<std::string_view, 2> kPassHeaders{"retry-after", "x-ratelimit-remaining-requests"};
-
-// OpenAI chat-completion parameters: top-level fields a router reads that are not among these
-// are the gateway's (extra_body) and are not sent on, since OpenAI rejects unknown parameters.
-constexpr std::array<std::string_view, 34> kOpenAiParams{
-    "model", "messages", "stream", "stream_options", "temperature", "top_p", "n", "stop", "max_tokens",
-    "max_completion_tokens", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs",
-    "user", "tools", "tool_choice", "parallel_tool_calls", "response_format", "seed", "service_tier", "store",
-    "metadata", "modalities", "audio", "prediction", "reasoning_effort", "verbosity", "web_search_options",
-    "functions", "function_call", "prompt_cache_key", "safety_identifier"};
 
 class RequestHeaders final : public routing::HeaderSource {
  public:
@@ -69,9 +60,9 @@ std::string format_number(double d) {
   return fmt::format("{}", d);
 }
 
-// A variant's request overrides, as body edits.
+// A variant's request overrides, as body edits in the request's protocol.
 void apply_overrides(const routing::Overrides& o, const std::array<json::Field, kChatKeys.size()>& f,
-                     BodyEdits& edits) {
+                     std::string_view protocol, BodyEdits& edits) {
   if (o.temperature) edits.set_field(f[kTemperature], "temperature", format_number(*o.temperature));
   if (o.max_tokens) {
     if (f[kMaxCompletionTokens].present()) {
@@ -79,6 +70,25 @@ void apply_overrides(const routing::Overrides& o, const std::array<json::Field, 
     } else {
       edits.set_field(f[kMaxTokens], "max_tokens", std::to_string(*o.max_tokens));
     }
+  }
+  if (protocol == "anthropic") {  // no `provider` field; the system prompt is top-level
+    if (o.system_prompt_prefix.empty()) return;
+    const json::Field system = f[kSystem];
+    if (system.kind == json::Kind::kString) {
+      std::string merged;
+      json::append_quoted(merged, o.system_prompt_prefix + "\n\n" + json::unescape(system.raw));
+      edits.replace_owned(system, std::move(merged));
+    } else if (system.kind == json::Kind::kArray) {
+      std::string block = R"({"type":"text","text":)";
+      json::append_quoted(block, o.system_prompt_prefix);
+      block += '}';
+      edits.insert_first(system, std::move(block));
+    } else {
+      std::string text;
+      json::append_quoted(text, o.system_prompt_prefix);
+      edits.set_field(system, "system", std::move(text));
+    }
+    return;
   }
   if (!o.provider_json.empty()) edits.set_field(f[kProvider], "provider", o.provider_json);
   if (!o.system_prompt_prefix.empty()) {
@@ -186,9 +196,12 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
       json::append_quoted(stripped, strip_command(json::unescape(facts.last_user.token.raw), command->command));
       edits.replace_owned(facts.last_user.token, std::move(stripped));
     }
-    if (d.variant != nullptr && !d.variant->overrides.empty()) apply_overrides(d.variant->overrides, f, edits);
+    if (d.variant != nullptr && !d.variant->overrides.empty()) {
+      apply_overrides(d.variant->overrides, f, dialect.protocol(), edits);
+    }
+    const auto params = dialect.parameters();
     for (const auto& [name, field] : facts.from_body) {
-      if (std::find(kOpenAiParams.begin(), kOpenAiParams.end(), name) == kOpenAiParams.end()) {
+      if (std::find(params.begin(), params.end(), name) == params.end()) {
         edits.remove_field(field, name);
       }
     }
@@ -208,6 +221,15 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   }
   ctx.model.assign(target->model_id);
   ctx.provider.assign(target->provider->name());
+  if (target->provider->protocol() != dialect.protocol()) {
+    co_return fail(ErrorCode::kInvalidRequest,
+                   fmt::format("The model '{}' speaks the {} protocol and this endpoint the {} one; translation "
+                               "between them is not available yet. Send this model's requests to {}.",
+                               ctx.model, target->provider->protocol(), dialect.protocol(),
+                               target->provider->protocol() == "anthropic" ? "POST /v1/messages"
+                                                                           : "POST /v1/chat/completions"),
+                   "model");
+  }
   edits.replace(f[kModel], target->upstream_quoted);
 
   // Bring your own key: x-switchyard-provider-key-<provider> replaces the configured one.
@@ -217,12 +239,21 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
       byok_name_end.size <= sizeof byok_name ? req.header(std::string_view(byok_name, byok_name_end.size)) : std::string_view();
   std::string byok_value;
   const http::Header byok_header = byok.empty() ? http::Header{} : target->provider->auth_header(byok, byok_value);
-  std::array<http::Header, 4> up_headers{};
+  // Anthropic's version and beta headers are the client's to choose.
+  const std::string_view client_version = req.header("anthropic-version");
+  const std::string_view client_beta = req.header("anthropic-beta");
+  std::array<http::Header, 6> up_headers{};
   size_t nh = 0;
   for (const auto& h : target->provider->chat_headers()) {
-    if (byok.empty() || !http::iequals(h.name, byok_header.name)) up_headers[nh++] = h;
+    if (!byok.empty() && http::iequals(h.name, byok_header.name)) continue;
+    if (!client_version.empty() && http::iequals(h.name, "anthropic-version")) continue;
+    up_headers[nh++] = h;
   }
   if (!byok.empty()) up_headers[nh++] = byok_header;
+  if (target->provider->protocol() == "anthropic") {
+    if (!client_version.empty()) up_headers[nh++] = {"anthropic-version", client_version};
+    if (!client_beta.empty()) up_headers[nh++] = {"anthropic-beta", client_beta};
+  }
   up_headers[nh++] = {"accept", stream ? "text/event-stream" : "application/json"};
 
   auto upstream = client_.exchange(target->provider->url());
@@ -257,7 +288,11 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
       headers[n++] = {"x-switchyard-routing-reason", reason};
     }
   }
-  if (auto id = upstream->header("x-request-id"); !id.empty()) headers[n++] = {"x-upstream-request-id", id};
+  if (auto id = upstream->header("x-request-id"); !id.empty()) {
+    headers[n++] = {"x-upstream-request-id", id};
+  } else if (auto rid = upstream->header("request-id"); !rid.empty()) {  // Anthropic's name for it
+    headers[n++] = {"x-upstream-request-id", rid};
+  }
   for (auto name : kPassHeaders) {
     if (auto v = upstream->header(name); !v.empty()) headers[n++] = {name, v};
   }
@@ -265,7 +300,8 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
 
   const std::string_view content_type = upstream->header("content-type");
   if (stream && upstream->status() == 200 && content_type.starts_with("text/event-stream")) {
-    auto r = co_await relay_stream(req, res, *upstream, out_headers, dialect, target->model);
+    const catalog::Model* priced = dialect.protocol() == "openai" ? target->model : nullptr;
+    auto r = co_await relay_stream(req, res, *upstream, out_headers, dialect, priced);
     req.on_disconnect(nullptr);
     co_return r;
   }
@@ -283,12 +319,15 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     static constexpr std::array<std::string_view, 1> kUsage{"usage"};
     std::array<json::Field, 1> u;
     if (json::scan_object(*answer, kUsage, u) && u[0].kind == json::Kind::kObject) {
-      if (auto usage = read_openai_usage(u[0].raw)) {
+      const bool openai = dialect.protocol() == "openai";
+      if (auto usage = openai ? read_openai_usage(u[0].raw) : read_anthropic_usage(u[0].raw)) {
         cost = format_cost(cost_usd(*target->model, *usage));
         headers[n++] = {"x-switchyard-cost-usd", cost};
-        BodyEdits with_cost(*answer);
-        with_cost.insert_first(u[0], "\"cost\":" + cost);
-        priced_answer = with_cost.str();
+        if (openai) {  // usage.cost, as OpenRouter reports it
+          BodyEdits with_cost(*answer);
+          with_cost.insert_first(u[0], "\"cost\":" + cost);
+          priced_answer = with_cost.str();
+        }
       }
     }
   }
@@ -322,7 +361,7 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
     if (piece->empty()) break;
     out.clear();
     auto fed = parser.feed(*piece, [&](const http::SseEvent& ev) {
-      if (ev.data == "[DONE]") done = true;
+      if (dialect.ends_stream(ev)) done = true;
       if (priced == nullptr || !append_with_cost(ev, *priced, out)) out.append(ev.raw);
     });
     if (!fed) {
@@ -335,7 +374,7 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
     if (!out.empty() && !co_await res.write(out)) co_return true;
   }
   if (!done) {
-    Error e{ErrorCode::kUpstreamError, "the provider ended the stream without [DONE]", {}, 0};
+    Error e{ErrorCode::kUpstreamError, "the provider ended the stream before its last event", {}, 0};
     const std::string event = dialect.stream_error_event(e);
       co_await res.write(event);
   }

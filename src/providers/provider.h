@@ -26,8 +26,10 @@ class Provider {
   virtual ~Provider() = default;
   virtual std::string_view name() const = 0;
   virtual std::string_view kind() const = 0;
+  // The wire protocol it speaks: "openai" (chat completions) or "anthropic" (messages).
+  virtual std::string_view protocol() const = 0;
   virtual const http::Url& url() const = 0;
-  // Request target of an OpenAI-dialect chat completion, and the headers it needs (auth).
+  // Request target of a completion in its protocol, and the headers it needs (auth).
   virtual std::string_view chat_target() const = 0;
   virtual std::span<const http::Header> chat_headers() const = 0;
   // The header that authenticates with `key` (a client's own key, sent per request as

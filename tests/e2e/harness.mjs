@@ -44,6 +44,11 @@ export async function startStack() {
     `    base_url: http://127.0.0.1:${mock.port}/v1`,
     '    api_key: sk-e2e',
     "    models: '*'",
+    '  - name: claude',
+    '    kind: anthropic',
+    `    base_url: http://127.0.0.1:${mock.port}/v1`,
+    '    api_key: sk-e2e',
+    "    models: '*'",
     '',
   ].join('\n'));
   const gateway = await start(['serve', '--config', config, '--listen', '127.0.0.1:0', '--workers', '2'], {
@@ -51,6 +56,8 @@ export async function startStack() {
   });
   return {
     baseURL: `http://127.0.0.1:${gateway.port}/v1`,
+    anthropicURL: `http://127.0.0.1:${gateway.port}/anthropic`,  // the Anthropic SDK's base URL
+    rootURL: `http://127.0.0.1:${gateway.port}`,
     routersURL: `http://127.0.0.1:${gateway.port}/router/v1/routers`,
     mockURL: `http://127.0.0.1:${mock.port}`,  // the mock itself (key sk-e2e), without the gateway
     adminKey: ADMIN_KEY,

@@ -20,6 +20,7 @@ class OpenAiProvider final : public Provider {
   }
   std::string_view name() const override { return name_; }
   std::string_view kind() const override { return kind_; }
+  std::string_view protocol() const override { return "openai"; }
   const http::Url& url() const override { return url_; }
   std::string_view chat_target() const override { return target_; }
   std::span<const http::Header> chat_headers() const override {
@@ -46,7 +47,9 @@ Result<std::unique_ptr<Provider>> make_openai(const config::ProviderConfig& c) {
 }
 
 const bool kRegistered = [] {
-  for (const auto& p : config::presets()) register_kind(std::string(p.name), make_openai);
+  for (const auto& p : config::presets()) {
+    if (p.protocol == "openai") register_kind(std::string(p.name), make_openai);
+  }
   return true;
 }();
 
