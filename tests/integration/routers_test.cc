@@ -60,6 +60,10 @@ providers:
   - name: priced
     base_url: http://127.0.0.1:{}/v1
     models: [fast, smart]
+  - name: claude
+    kind: anthropic
+    base_url: http://127.0.0.1:{}/v1
+    models: '*'
 routers:
   seeded:
     displayName: From the file
@@ -67,7 +71,7 @@ routers:
     defaultRoute: {{variants: [{{variant: {{modelId: priced/fast}}, weight: 1}}]}}
 )",
                                                            (dir_ / "switchyard.db").string(), kAdminKey, kGatewayKey,
-                                                           mock_port_, mock_port_);
+                                                           mock_port_, mock_port_, mock_port_);
     start();
   }
   void TearDown() override {
@@ -282,6 +286,24 @@ TEST_F(Routers, RequestsAreRoutedAndSayHow) {
   const Reply f = chat(chat_body("switchyard/nope", false));
   EXPECT_EQ(f.status, 404);
   EXPECT_NE(f.body.find("'switchyard/prod'"), std::string::npos) << f.body;
+}
+
+TEST_F(Routers, SlashCommandsInTheAnthropicDialect) {
+  ASSERT_EQ(admin("PUT", "/router/v1/routers/agent", R"({"routes": [{"name": "review", "condition": {"cel_expression": "false"},
+      "route": {"variants": [{"variant": {"modelId": "claude/echo", "overrides": {"systemPromptPrefix": "Review carefully."}}, "weight": 1}]}}],
+    "defaultRoute": {"variants": [{"variant": {"modelId": "claude/len-2"}, "weight": 1}]},
+    "slashCommands": [{"command": "/review", "route": "review"}]})")
+                .status,
+            201);
+  const std::string body = R"({"model":"switchyard/agent","max_tokens":32,"system":"You are terse.",
+      "messages":[{"role":"user","content":[{"type":"text","text":"/review this diff"},{"type":"text","text":"+a"}]}]})";
+  const std::array<Header, 1> auth{Header{"authorization", "Bearer sk-gw-1"}};
+  const Reply r = call(port_, "POST", "/v1/messages", body, auth);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("x-switchyard-route"), "review");
+  // The command is gone from the first text block; the prefix joined Anthropic's top-level system.
+  EXPECT_NE(r.body.find(R"(\"text\":\"this diff\")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"(\"system\":\"Review carefully.\\n\\nYou are terse.\")"), std::string::npos) << r.body;
 }
 
 TEST_F(Routers, VariantOverridesReachTheProvider) {
