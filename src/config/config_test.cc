@@ -122,7 +122,7 @@ TEST(Config, PresetsAndTheirKeys) {
   EXPECT_TRUE(c->providers[2].any_model);
   auto bad = parse("providers: [{name: x, kind: grok, base_url: 'http://a/v1'}]\n", "t.yaml", env_of({}));
   ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message.find("kind 'grok' is not supported (supported: openai, deepseek, groq"), std::string::npos)
+  EXPECT_NE(bad.error().message.find("kind 'grok' is not supported (supported: openai, anthropic, deepseek, groq"), std::string::npos)
       << bad.error().message;
   EXPECT_FALSE(parse("providers: [{name: x, kind: openai}]\n", "t.yaml", env_of({})));  // any endpoint: say which
   auto openai = parse("providers: [{name: openai, api_key: k}]\n", "t.yaml", env_of({}));
