@@ -176,21 +176,13 @@ Task<void> serve_routers(http::Request& req, http::Response& res, std::string_vi
       }
       break;
     }
-    case Method::kPut: {
-      auto r = admin.replace(name, body, if_match);
-      if (!r) {
-        co_await reply_error(res, request_id, r.error());
-      } else {
-        co_await reply_resource(res, request_id, *r, r->created ? 201 : 200, name);
-      }
-      break;
-    }
+    case Method::kPut:
     case Method::kPatch: {
-      auto r = admin.patch(name, body, if_match);
+      auto r = m == Method::kPut ? admin.replace(name, body, if_match) : admin.patch(name, body, if_match);
       if (!r) {
         co_await reply_error(res, request_id, r.error());
       } else {
-        co_await reply_resource(res, request_id, *r, 200, name);
+        co_await reply_resource(res, request_id, *r, r->created ? 201 : 200, name);  // PUT may create
       }
       break;
     }

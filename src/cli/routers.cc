@@ -6,9 +6,11 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "cli/admin_key.h"
@@ -62,8 +64,8 @@ std::string pretty(std::string_view json) {
   return out;
 }
 
-// The error a gateway answered with, problems included, on stderr; returns the exit code.
-int report_error(const http::FetchResult& r) {
+// The error a gateway answered with, problems included, on stderr.
+void report_error(const http::FetchResult& r) {
   boost::system::error_code ec;
   const bj::value v = bj::parse(r.body, ec);
   const bj::object* err = nullptr;
@@ -72,7 +74,7 @@ int report_error(const http::FetchResult& r) {
   }
   if (err == nullptr) {
     std::fprintf(stderr, "switchyard: HTTP %d: %s\n", r.status, r.body.c_str());
-    return 1;
+    return;
   }
   const auto* msg = err->if_contains("message");
   std::fprintf(stderr, "switchyard: HTTP %d: %s\n", r.status,
@@ -87,22 +89,29 @@ int report_error(const http::FetchResult& r) {
                    m != nullptr && m->is_string() ? std::string(m->as_string()).c_str() : "");
     }
   }
-  return 1;
 }
 
-Result<http::FetchResult> call(const Target& t, std::string_view method, std::string path, std::string_view body = {},
-                               std::string_view content_type = "application/json") {
+// One request to the gateway's routers API. The answer when its status is one of `ok`; else
+// the failure (unreachable gateway, or the gateway's error with its problems) is on stderr.
+std::optional<http::FetchResult> call(const Target& t, std::string_view method, std::string path, std::string_view body,
+                                      std::initializer_list<int> ok) {
   const std::string auth = "Bearer " + t.admin_key;
-  std::array<http::Header, 2> headers{http::Header{"authorization", auth}, http::Header{"content-type", content_type}};
+  std::array<http::Header, 2> headers{http::Header{"authorization", auth}, http::Header{"content-type", "application/json"}};
   const std::array<std::string_view, 1> parts{body};
   const std::string target = t.url.path + path;
   auto r = http::fetch(t.url, {method, target, headers, body.empty() ? std::span<const std::string_view>() : parts});
   if (!r) {
-    return fail(r.error().code, fmt::format("cannot reach the gateway at {}: {} (is `switchyard serve` running? --url "
-                                            "or SWITCHYARD_URL names another)",
-                                            t.url.origin(), r.error().message));
+    std::fprintf(stderr,
+                 "switchyard: cannot reach the gateway at %s: %s (is `switchyard serve` running? --url or SWITCHYARD_URL "
+                 "names another)\n",
+                 t.url.origin().c_str(), r.error().message.c_str());
+    return std::nullopt;
   }
-  return r;
+  if (std::find(ok.begin(), ok.end(), r->status) == ok.end()) {
+    report_error(*r);
+    return std::nullopt;
+  }
+  return std::move(*r);
 }
 
 std::string read_file(const std::string& path) {
@@ -189,12 +198,8 @@ int list(const Target& t, const Flags& f) {
   do {
     std::string path = fmt::format("/router/v1/routers?pageSize={}", f.page_size);
     if (!token.empty()) path += "&pageToken=" + token;
-    auto r = call(t, "GET", path);
-    if (!r) {
-      std::fprintf(stderr, "switchyard: %s\n", r.error().message.c_str());
-      return 1;
-    }
-    if (r->status != 200) return report_error(*r);
+    auto r = call(t, "GET", path, {}, {200});
+    if (!r) return 1;
     const bj::value v = bj::parse(r->body);
     for (const auto& router : v.at("routers").as_array()) {
       const auto& o = router.as_object();
@@ -211,12 +216,8 @@ int list(const Target& t, const Flags& f) {
 }
 
 int get(const Target& t, const Flags& f) {
-  auto r = call(t, "GET", "/router/v1/routers/" + http::percent_encode(f.name));
-  if (!r) {
-    std::fprintf(stderr, "switchyard: %s\n", r.error().message.c_str());
-    return 1;
-  }
-  if (r->status != 200) return report_error(*r);
+  auto r = call(t, "GET", "/router/v1/routers/" + http::percent_encode(f.name), {}, {200});
+  if (!r) return 1;
   std::printf("%s\n", pretty(r->body).c_str());
   return 0;
 }
@@ -255,12 +256,8 @@ int apply(const Target& t, const Flags& f) {
     std::fprintf(stderr, "switchyard: %s names no router: add \"name\" to it or pass --name\n", f.file.c_str());
     return 2;
   }
-  auto r = call(t, "PUT", "/router/v1/routers/" + http::percent_encode(name), body);
-  if (!r) {
-    std::fprintf(stderr, "switchyard: %s\n", r.error().message.c_str());
-    return 1;
-  }
-  if (r->status != 200 && r->status != 201) return report_error(*r);
+  auto r = call(t, "PUT", "/router/v1/routers/" + http::percent_encode(name), body, {200, 201});
+  if (!r) return 1;
   const bj::value v = bj::parse(r->body);
   std::printf("router '%s' %s (version %lld)\n", name.c_str(), r->status == 201 ? "created" : "updated",
               static_cast<long long>(v.at("version").as_int64()));
@@ -268,12 +265,8 @@ int apply(const Target& t, const Flags& f) {
 }
 
 int remove(const Target& t, const Flags& f) {
-  auto r = call(t, "DELETE", "/router/v1/routers/" + http::percent_encode(f.name));
-  if (!r) {
-    std::fprintf(stderr, "switchyard: %s\n", r.error().message.c_str());
-    return 1;
-  }
-  if (r->status != 204) return report_error(*r);
+  auto r = call(t, "DELETE", "/router/v1/routers/" + http::percent_encode(f.name), {}, {204});
+  if (!r) return 1;
   std::printf("router '%s' deleted\n", f.name.c_str());
   return 0;
 }
@@ -287,12 +280,8 @@ int evaluate(const Target& t, const Flags& f) {
   body += R"(,"messages":[{"role":"user","content":)";
   json::append_quoted(body, f.message);
   body += "}]}";
-  auto r = call(t, "POST", "/router/v1/routers/" + http::percent_encode(f.name) + ":evaluate", body);
-  if (!r) {
-    std::fprintf(stderr, "switchyard: %s\n", r.error().message.c_str());
-    return 1;
-  }
-  if (r->status != 200) return report_error(*r);
+  auto r = call(t, "POST", "/router/v1/routers/" + http::percent_encode(f.name) + ":evaluate", body, {200});
+  if (!r) return 1;
   const bj::value v = bj::parse(r->body);
   const auto& o = v.as_object();
   auto text = [&](std::string_view k) {

@@ -56,14 +56,20 @@ std::string strip_command(std::string_view text, std::string_view command) {
   return start == std::string_view::npos ? std::string() : std::string(text.substr(start));
 }
 
-std::string format_number(double d) {
-  return fmt::format("{}", d);
+// `prefix`, a blank line and the text of the JSON string `raw`, as a JSON string.
+std::string prefixed(std::string_view prefix, std::string_view raw) {
+  std::string text(prefix);
+  text += "\n\n";
+  text += json::unescape(raw);
+  std::string out;
+  json::append_quoted(out, text);
+  return out;
 }
 
 // A variant's request overrides, as body edits in the request's protocol.
 void apply_overrides(const routing::Overrides& o, const std::array<json::Field, kChatKeys.size()>& f,
                      std::string_view protocol, BodyEdits& edits) {
-  if (o.temperature) edits.set_field(f[kTemperature], "temperature", format_number(*o.temperature));
+  if (o.temperature) edits.set_field(f[kTemperature], "temperature", fmt::format("{}", *o.temperature));
   if (o.max_tokens) {
     if (f[kMaxCompletionTokens].present()) {
       edits.replace_owned(f[kMaxCompletionTokens], std::to_string(*o.max_tokens));
@@ -75,9 +81,7 @@ void apply_overrides(const routing::Overrides& o, const std::array<json::Field, 
     if (o.system_prompt_prefix.empty()) return;
     const json::Field system = f[kSystem];
     if (system.kind == json::Kind::kString) {
-      std::string merged;
-      json::append_quoted(merged, o.system_prompt_prefix + "\n\n" + json::unescape(system.raw));
-      edits.replace_owned(system, std::move(merged));
+      edits.replace_owned(system, prefixed(o.system_prompt_prefix, system.raw));
     } else if (system.kind == json::Kind::kArray) {
       std::string block = R"({"type":"text","text":)";
       json::append_quoted(block, o.system_prompt_prefix);
@@ -99,9 +103,7 @@ void apply_overrides(const routing::Overrides& o, const std::array<json::Field, 
       std::array<json::Field, 2> m;
       if (json::scan_object(messages[0].raw, kKeys, m) && (m[0].raw == "\"system\"" || m[0].raw == "\"developer\"") &&
           m[1].kind == json::Kind::kString) {
-        std::string merged;
-        json::append_quoted(merged, o.system_prompt_prefix + "\n\n" + json::unescape(m[1].raw));
-        edits.replace_owned(m[1], std::move(merged));
+        edits.replace_owned(m[1], prefixed(o.system_prompt_prefix, m[1].raw));
         return;
       }
     }
@@ -115,7 +117,11 @@ void apply_overrides(const routing::Overrides& o, const std::array<json::Field, 
 // The usage chunk of a stream (stream_options.include_usage) with usage.cost added; false for
 // every other event.
 bool append_with_cost(const http::SseEvent& ev, const catalog::Model& priced, std::string& out) {
-  if (ev.data.find("\"usage\"") == std::string_view::npos) return false;
+  // Cheap test first: with include_usage every chunk carries "usage":null, one an object.
+  const size_t key = ev.data.find("\"usage\"");
+  if (key == std::string_view::npos) return false;
+  const size_t value = ev.data.find_first_not_of(" \t\r\n:", key + 7);
+  if (value == std::string_view::npos || ev.data[value] != '{') return false;
   static constexpr std::array<std::string_view, 1> kUsage{"usage"};
   std::array<json::Field, 1> u;
   if (!json::scan_object(ev.data, kUsage, u) || u[0].kind != json::Kind::kObject) return false;
@@ -312,9 +318,9 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     e.message = fmt::format("provider '{}' failed while answering: {}", ctx.provider, e.message);
     co_return tl::unexpected(std::move(e));
   }
-  // A priced answer says what it cost: a header, and usage.cost as OpenRouter reports it.
+  // A priced answer says what it cost: a header, and usage.cost as OpenRouter reports it
+  // (inserted into the answer in place).
   std::string cost;
-  std::string priced_answer;
   if (upstream->status() == 200 && target->model != nullptr) {
     static constexpr std::array<std::string_view, 1> kUsage{"usage"};
     std::array<json::Field, 1> u;
@@ -323,17 +329,15 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
       if (auto usage = openai ? read_openai_usage(u[0].raw) : read_anthropic_usage(u[0].raw)) {
         cost = format_cost(cost_usd(*target->model, *usage));
         headers[n++] = {"x-switchyard-cost-usd", cost};
-        if (openai) {  // usage.cost, as OpenRouter reports it
-          BodyEdits with_cost(*answer);
-          with_cost.insert_first(u[0], "\"cost\":" + cost);
-          priced_answer = with_cost.str();
+        if (openai) {
+          const size_t at = u[0].offset_in(*answer) + 1;  // after the '{'
+          answer->insert(at, fmt::format("\"cost\":{}{}", cost, u[0].raw.size() > 2 ? "," : ""));
         }
       }
     }
   }
   // Upstream errors pass through with their status and body.
-  const std::string_view body_out = priced_answer.empty() ? std::string_view(*answer) : std::string_view(priced_answer);
-  co_await res.send(upstream->status(), content_type.empty() ? "application/json" : content_type, body_out,
+  co_await res.send(upstream->status(), content_type.empty() ? "application/json" : content_type, *answer,
                     std::span<const http::Header>(headers.data(), n));
   co_return true;
 }
@@ -376,7 +380,7 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
   if (!done) {
     Error e{ErrorCode::kUpstreamError, "the provider ended the stream before its last event", {}, 0};
     const std::string event = dialect.stream_error_event(e);
-      co_await res.write(event);
+    co_await res.write(event);
   }
   co_await res.end_stream();
   co_return true;

@@ -30,6 +30,18 @@ AdminError invalid(routing::Problems problems) {
   return AdminError{std::move(e), std::move(problems)};
 }
 
+// The version an If-Match header names (0: none), or why it is not an etag.
+AdminResult<int64_t> expected_version(std::string_view if_match) {
+  if (auto v = parse_if_match(if_match)) return *v;
+  return tl::unexpected(admin_error(ErrorCode::kInvalidRequest, fmt::format("If-Match '{}' is not an etag such as \"3\".", if_match)));
+}
+
+// The caller's etag is not the stored version.
+AdminError stale(const store::RouterRecord& r, std::string_view if_match) {
+  return admin_error(ErrorCode::kPreconditionFailed, fmt::format("Router '{}' is at version {} (etag \"{}\"), not {}: read it again and retry.",
+                                                                 r.name, r.version, r.version, if_match));
+}
+
 routing::RouterMeta meta_of(const store::RouterRecord& r) {
   return {.version = r.version, .create_time_ms = r.create_time_ms, .update_time_ms = r.update_time_ms};
 }
@@ -207,10 +219,8 @@ AdminResult<std::string> RouterAdmin::list(size_t page_size, std::string_view pa
 }
 
 AdminResult<RouterResource> RouterAdmin::replace(std::string_view name, std::string_view body, std::string_view if_match) {
-  const auto expected = parse_if_match(if_match);
-  if (!expected) {
-    return tl::unexpected(admin_error(ErrorCode::kInvalidRequest, fmt::format("If-Match '{}' is not an etag such as \"3\".", if_match)));
-  }
+  const auto expected = expected_version(if_match);
+  if (!expected) return tl::unexpected(std::move(expected.error()));
   auto spec = parse(body, name);
   if (!spec) return tl::unexpected(std::move(spec.error()));
   std::lock_guard lock(write_mu_);
@@ -227,32 +237,20 @@ AdminResult<RouterResource> RouterAdmin::replace(std::string_view name, std::str
     if (out) out->created = true;
     return out;
   }
-  auto rec = store_.update(name, routing::to_json(*spec), *expected);
-  if (!rec) {
-    Error e = rec.error();
-    if (e.code == ErrorCode::kPreconditionFailed) {
-      e.message = fmt::format("Router '{}' is at version {} (etag \"{}\"), not {}: read it again and retry.", name,
-                              (*existing)->version, (*existing)->version, if_match);
-    }
-    return tl::unexpected(from(std::move(e)));
-  }
+  if (*expected != 0 && *expected != (*existing)->version) return tl::unexpected(stale(**existing, if_match));
+  auto rec = store_.update(name, routing::to_json(*spec), (*existing)->version);
+  if (!rec) return tl::unexpected(from(rec.error()));
   return publish(*rec, std::move(*spec));
 }
 
 AdminResult<RouterResource> RouterAdmin::patch(std::string_view name, std::string_view patch, std::string_view if_match) {
-  const auto expected = parse_if_match(if_match);
-  if (!expected) {
-    return tl::unexpected(admin_error(ErrorCode::kInvalidRequest, fmt::format("If-Match '{}' is not an etag such as \"3\".", if_match)));
-  }
+  const auto expected = expected_version(if_match);
+  if (!expected) return tl::unexpected(std::move(expected.error()));
   std::lock_guard lock(write_mu_);
   auto existing = store_.get(name);
   if (!existing) return tl::unexpected(from(existing.error()));
   if (!*existing) return tl::unexpected(admin_error(ErrorCode::kNotFound, fmt::format("No router is named '{}'.", name)));
-  if (*expected != 0 && *expected != (*existing)->version) {
-    return tl::unexpected(admin_error(ErrorCode::kPreconditionFailed,
-                                      fmt::format("Router '{}' is at version {} (etag \"{}\"), not {}: read it again and retry.",
-                                                  name, (*existing)->version, (*existing)->version, if_match)));
-  }
+  if (*expected != 0 && *expected != (*existing)->version) return tl::unexpected(stale(**existing, if_match));
   auto merged = routing::merge_patch((*existing)->spec, patch);
   if (!merged) return tl::unexpected(admin_error(ErrorCode::kInvalidRequest, merged.error()));
   auto spec = parse(*merged, name);
@@ -263,10 +261,8 @@ AdminResult<RouterResource> RouterAdmin::patch(std::string_view name, std::strin
 }
 
 AdminResult<bool> RouterAdmin::remove(std::string_view name, std::string_view if_match) {
-  const auto expected = parse_if_match(if_match);
-  if (!expected) {
-    return tl::unexpected(admin_error(ErrorCode::kInvalidRequest, fmt::format("If-Match '{}' is not an etag such as \"3\".", if_match)));
-  }
+  const auto expected = expected_version(if_match);
+  if (!expected) return tl::unexpected(std::move(expected.error()));
   std::lock_guard lock(write_mu_);
   auto removed = store_.remove(name, *expected);
   if (!removed) return tl::unexpected(from(removed.error()));

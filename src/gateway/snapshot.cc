@@ -23,10 +23,10 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::build(const config::Config& co
   for (const auto& pc : all) {
     auto p = providers::make(pc);
     if (!p) return tl::unexpected(p.error());
-    // A provider whose name the shipped catalog knows ("openai", "anthropic", ...) gets its
-    // prices and limits; with no model list (or "*") it offers every model the catalog has.
-    // The catalog's models of a provider of this name, else of its preset kind (a "groq"
-    // provider named otherwise; kind "openai" is the protocol, any endpoint), under this name.
+    // The shipped catalog's models of a provider of this name ("openai", "anthropic", ...), else
+    // of its preset kind (a "groq" provider named otherwise; kind "openai" is the protocol, any
+    // endpoint), under this provider's name: their prices and limits, and with no model list
+    // (or "*") all of them.
     std::vector<catalog::Model> shipped = catalog::builtin_models(pc.name);
     if (shipped.empty() && pc.kind != "openai") {
       shipped = catalog::builtin_models(pc.kind);

@@ -1,7 +1,5 @@
 #include "routing/facts.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -49,16 +47,15 @@ std::string content_text(json::Field content, json::Field* first_text) {
                                    : std::string(content.raw.substr(1, content.raw.size() - 2));
   }
   std::string out;
-  if (content.kind != json::Kind::kArray) return out;
-  std::vector<json::Field> parts;
-  if (!json::scan_array(content.raw, parts)) return out;
-  for (const auto& p : parts) {
-    std::array<json::Field, 2> f;
-    if (p.kind != json::Kind::kObject || !json::scan_object(p.raw, kPartKeys, f)) continue;
-    if (f[0].raw != "\"text\"" || f[1].kind != json::Kind::kString) continue;
-    if (first_text != nullptr && !first_text->present()) *first_text = f[1];
+  std::vector<json::Field> parts;  // type, text; per part
+  if (content.kind != json::Kind::kArray || !json::scan_elements(content.raw, kPartKeys, parts)) return out;
+  for (size_t i = 0; i + 1 < parts.size(); i += 2) {
+    const json::Field type = parts[i];
+    const json::Field text = parts[i + 1];
+    if (type.raw != "\"text\"" || text.kind != json::Kind::kString) continue;
+    if (first_text != nullptr && !first_text->present()) *first_text = text;
     if (!out.empty()) out += '\n';
-    out += json::unescape(f[1].raw);
+    out += json::unescape(text.raw);
   }
   return out;
 }
@@ -159,17 +156,6 @@ bool has_meta_headers(const HeaderSource* headers) {
   return false;
 }
 
-}  // namespace
-
-bool is_secret_header(std::string_view n) {
-  return n == "authorization" || n == "proxy-authorization" || n == "x-api-key" || n == "api-key" ||
-         n == "cookie" || n == "x-goog-api-key" || n.starts_with("x-switchyard-provider-key");
-}
-
-LastUserMessage last_user_message(json::Field messages) { return last_user_of(read_messages(messages)); }
-
-namespace {
-
 // The top-level body field `name`, from the caller's member list or a scan of the body.
 json::Field body_field(const RequestView& req, std::string_view name) {
   if (!req.members.empty()) {
@@ -186,6 +172,11 @@ json::Field body_field(const RequestView& req, std::string_view name) {
 }
 
 }  // namespace
+
+bool is_secret_header(std::string_view n) {
+  return n == "authorization" || n == "proxy-authorization" || n == "x-api-key" || n == "api-key" ||
+         n == "cookie" || n == "x-goog-api-key" || n.starts_with("x-switchyard-provider-key");
+}
 
 void bind_facts(const CompiledRouter& router, const RequestView& req, cel::Activation& act, FactScratch& scratch) {
   const auto& vars = router.meta_vars();

@@ -70,9 +70,6 @@ struct FactScratch {
 // conditions that read them count as false, and the reason says so).
 void bind_facts(const CompiledRouter& router, const RequestView& req, cel::Activation& act, FactScratch& scratch);
 
-// The last message with role "user" in a `messages` array.
-LastUserMessage last_user_message(json::Field messages);
-
 // Secrets never reach conditions: authorization, api keys, cookies, provider keys.
 bool is_secret_header(std::string_view lower_name);
 

@@ -82,7 +82,7 @@ tl::expected<std::shared_ptr<const CompiledRouter>, Problems> CompiledRouter::co
   r->meta_ = meta;
   Problems problems;
   for (size_t i = 0; i < r->spec_.routes.size(); ++i) {
-    CompiledRoute cr = r->compile_route(r->spec_.routes[i], i);
+    CompiledRoute cr = r->compile_route(r->spec_.routes[i]);
     auto program = cel::compile(r->spec_.routes[i].condition);
     if (!program) {
       problems.push_back({fmt::format("routes[{}].condition.cel_expression", i), program.error().to_string(),
@@ -97,7 +97,7 @@ tl::expected<std::shared_ptr<const CompiledRouter>, Problems> CompiledRouter::co
   for (const auto& route : r->routes_) {
     if (route.variants.empty()) problems.push_back({"routes", fmt::format("route '{}' has no variants", route.spec->name)});
   }
-  r->default_ = r->compile_route(r->spec_.default_route, 0);
+  r->default_ = r->compile_route(r->spec_.default_route);
   if (!problems.empty()) return tl::unexpected(std::move(problems));
   if (r->spec_.stickiness_key != "user" && !builtin_named(r->spec_.stickiness_key)) {
     // The stickiness key is read like a condition's variable.
@@ -114,7 +114,7 @@ tl::expected<std::shared_ptr<const CompiledRouter>, Problems> CompiledRouter::co
   return std::shared_ptr<const CompiledRouter>(std::move(r));
 }
 
-CompiledRoute CompiledRouter::compile_route(const Route& route, size_t) {
+CompiledRoute CompiledRouter::compile_route(const Route& route) {
   CompiledRoute cr;
   cr.spec = &route;
   for (const auto& v : route.variants) {

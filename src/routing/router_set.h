@@ -99,7 +99,7 @@ class CompiledRouter {
  private:
   CompiledRouter() = default;
   void index_variables(const cel::Program& p);
-  CompiledRoute compile_route(const Route& r, size_t index);
+  CompiledRoute compile_route(const Route& r);
 
   RouterSpec spec_;
   RouterMeta meta_;
