@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   s->add_option("-w,--workers", serve.workers, "worker threads (default: one per core)");
 
   sy::cli::MockFlags mock;
-  auto* m = app.add_subcommand("mock-upstream", "run the mock model provider (OpenAI wire protocol)");
+  auto* m = app.add_subcommand("mock-upstream", "run the mock model provider (OpenAI, Anthropic and Gemini wire protocols)");
   m->add_option("--host", mock.host, "address to bind");
   m->add_option("-p,--port", mock.port, "port (0 picks a free one)");
   m->add_option("-w,--workers", mock.workers, "worker threads");

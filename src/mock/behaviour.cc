@@ -17,6 +17,9 @@ std::optional<long> number(std::string_view s, std::string_view suffix = {}) {
   return v;
 }
 
+// A flag's value in a header: absent or "0"/"false" is off.
+bool flag(std::string_view v) { return v.empty() || v == "1" || v == "true"; }
+
 void apply(Behaviour& b, std::string_view key, std::string_view value) {
   using std::chrono::milliseconds;
   if (key == "ttft") {
@@ -39,7 +42,16 @@ void apply(Behaviour& b, std::string_view key, std::string_view value) {
   } else if (key == "seed") {
     if (auto v = number(value)) b.seed = static_cast<uint64_t>(*v);
   } else if (key == "hang") {
-    b.hang = value.empty() || value == "1" || value == "true";
+    b.hang = flag(value);
+  } else if (key == "echo") {
+    b.echo = flag(value);
+  } else if (key == "tool") {
+    b.tool = flag(value);
+  } else if (key == "think") {
+    if (auto v = number(value)) b.think = static_cast<int>(*v);
+    else b.think = flag(value) ? Behaviour::kDefaultThink : 0;
+  } else if (key == "cached") {
+    if (auto v = number(value)) b.cached = static_cast<int>(*v);
   }
 }
 
@@ -66,8 +78,8 @@ void apply_segment(Behaviour& b, std::string_view seg) {
     b.hang = true;
     return;
   }
-  if (seg == "echo") {
-    b.echo = true;
+  if (seg == "echo" || seg == "tool" || seg == "think") {
+    apply(b, seg, {});
     return;
   }
   // Keys may contain '-' (retry-after, reset-after): the value starts at the last '-'
@@ -91,8 +103,9 @@ Behaviour Behaviour::parse(std::string_view model, const http::Request* headers)
     model.remove_prefix(slash + 1);
   }
   if (headers != nullptr) {
-    static constexpr std::string_view kKeys[] = {"ttft", "tps", "gap", "len", "status",
-                                                 "retry-after", "reset-after", "seed", "hang"};
+    static constexpr std::string_view kKeys[] = {"ttft",        "tps",  "gap",  "len",  "status", "retry-after",
+                                                 "reset-after", "seed", "hang", "echo", "tool",   "think",
+                                                 "cached"};
     for (std::string_view key : kKeys) {
       std::string name = "x-mock-";
       name += key;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "mock/mock.h"
 
 namespace sy::mock {
@@ -27,6 +30,56 @@ TEST(Behaviour, FaultsAndSeed) {
   EXPECT_TRUE(Behaviour::parse("x/hang").hang);
   EXPECT_TRUE(Behaviour::parse("echo").echo);
   EXPECT_FALSE(Behaviour::parse("fast").echo);
+}
+
+TEST(Behaviour, ToolThinkAndCached) {
+  auto b = Behaviour::parse("tool/think/cached-120");
+  EXPECT_TRUE(b.tool);
+  EXPECT_EQ(b.think, Behaviour::kDefaultThink);
+  EXPECT_EQ(b.cached, 120);
+  auto c = Behaviour::parse("len-4/think-32");
+  EXPECT_FALSE(c.tool);
+  EXPECT_EQ(c.think, 32);
+  EXPECT_EQ(c.cached, 0);
+  EXPECT_EQ(c.length, 4);
+  EXPECT_EQ(Behaviour::parse("think-0").think, 0);
+}
+
+// Headers x-mock-<segment> override the model name, for the new segments as for the old ones.
+class FakeHeaders final : public http::Request {
+ public:
+  explicit FakeHeaders(std::vector<http::Header> h) : headers_(std::move(h)) {}
+  http::Method method() const override { return http::Method::kPost; }
+  std::string_view method_name() const override { return "POST"; }
+  std::string_view target() const override { return "/"; }
+  std::string_view header(std::string_view name) const override {
+    for (const auto& h : headers_) {
+      if (h.name == name) return h.value;
+    }
+    return {};
+  }
+  size_t header_count() const override { return headers_.size(); }
+  http::Header header_at(size_t i) const override { return headers_[i]; }
+  std::string& body() override { return body_; }
+  void on_disconnect(http::CancelHook*) override {}
+  bool client_gone() const override { return false; }
+
+ private:
+  std::vector<http::Header> headers_;
+  std::string body_;
+};
+
+TEST(Behaviour, HeadersOverrideNewSegments) {
+  FakeHeaders h({{"x-mock-tool", "1"}, {"x-mock-think", "true"}, {"x-mock-cached", "7"}, {"x-mock-echo", "1"}});
+  auto b = Behaviour::parse("len-3", &h);
+  EXPECT_TRUE(b.tool);
+  EXPECT_EQ(b.think, Behaviour::kDefaultThink);
+  EXPECT_EQ(b.cached, 7);
+  EXPECT_TRUE(b.echo);
+  FakeHeaders off({{"x-mock-tool", "0"}, {"x-mock-think", "12"}});
+  auto c = Behaviour::parse("tool/think", &off);
+  EXPECT_FALSE(c.tool);
+  EXPECT_EQ(c.think, 12);
 }
 
 TEST(Behaviour, PresetsDifferInSpeed) {

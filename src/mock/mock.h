@@ -5,6 +5,7 @@
 //   auto port = mock.start();                 // serves OpenAI chat completions on loopback
 //   // POST {base_url}/chat/completions {"model":"ttft-300ms/tps-50/len-200", ...}
 //   // POST {base_url}/messages: the Anthropic Messages protocol, same behaviours
+//   // POST http://127.0.0.1:<port>/v1beta/models/len-20:generateContent: Google's Gemini API
 //
 // It is the upstream of every test and benchmark, and of the built-in `demo` provider, so the
 // gateway's real code paths (sockets, pools, SSE relay) run without any network.
@@ -22,8 +23,8 @@ namespace sy::mock {
 // Counters shared by the mock's workers, served at GET /mock/stats so tests can see what the
 // upstream saw (for example that a cancelled request really ended).
 struct MockStats {
-  std::atomic<long> requests{0};  // chat completions received
-  std::atomic<long> active{0};    // chat completions in progress
+  std::atomic<long> requests{0};  // completions received (any protocol; token counts excluded)
+  std::atomic<long> active{0};    // completions in progress
 };
 
 struct MockOptions {
@@ -31,7 +32,8 @@ struct MockOptions {
   uint16_t port = 0;
   int workers = 1;
   std::string api_key;  // when set, requests must carry "Authorization: Bearer <api_key>"
-                        // (Anthropic's protocol: x-api-key: <api_key>, or the bearer form)
+                        // (Anthropic's protocol: x-api-key: <api_key>, or the bearer form;
+                        // Gemini's: x-goog-api-key: <api_key> or ?key=<api_key>)
   std::shared_ptr<MockStats> stats = std::make_shared<MockStats>();
 };
 

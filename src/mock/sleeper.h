@@ -1,14 +1,14 @@
 #pragma once
-// Helpers the mock's protocol handlers share: a disconnect-aware sleep, a stable hash.
+// Helpers the mock's protocol handlers share: a disconnect-aware sleep, the count of
+// requests in progress.
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
-#include <cstdint>
-#include <string_view>
 
 #include "http/message.h"
+#include "mock/mock.h"
 
 namespace sy::mock {
 
@@ -34,10 +34,19 @@ class Sleeper final : public http::CancelHook {
   boost::asio::steady_timer timer_;
 };
 
-inline uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  return h;
-}
+// Counts one completion request in MockStats while it lives.
+class Active {
+ public:
+  explicit Active(MockStats& stats) : stats_(stats) {
+    stats_.requests.fetch_add(1);
+    stats_.active.fetch_add(1);
+  }
+  ~Active() { stats_.active.fetch_sub(1); }
+  Active(const Active&) = delete;
+  Active& operator=(const Active&) = delete;
+
+ private:
+  MockStats& stats_;
+};
 
 }  // namespace sy::mock
