@@ -76,6 +76,20 @@ class ApiHandler final : public http::Handler {
       }
       auto r = co_await gateway_.chat_completions(req, res, dialect, ctx);
       if (!r && !res.started()) co_await send_error(res, ctx, std::move(r.error()), dialect);
+    } else if (path == "/anthropic/v1/models") {
+      if (m != Method::kGet) {
+        co_await method_not_allowed(res, ctx, "GET", anthropic_);
+        co_return;
+      }
+      co_await send_json(res, ctx, 200, gateway_.snapshot().anthropic_models_json());
+    } else if (path == "/v1/messages/count_tokens" || path == "/anthropic/v1/messages/count_tokens") {
+      if (m != Method::kPost) {
+        co_await method_not_allowed(res, ctx, "POST", anthropic_);
+        co_return;
+      }
+      ctx.count_tokens = true;
+      auto r = co_await gateway_.chat_completions(req, res, anthropic_, ctx);
+      if (!r && !res.started()) co_await send_error(res, ctx, std::move(r.error()), anthropic_);
     } else if (path == "/v1/models" || path == "/models") {
       if (m != Method::kGet) {
         co_await method_not_allowed(res, ctx, "GET");
@@ -94,7 +108,7 @@ class ApiHandler final : public http::Handler {
       const bool ready = state_.ready.load() && !state_.draining.load();
       co_await send_json(res, ctx, ready ? 200 : 503, ready ? R"({"status":"ready"})" : R"({"status":"not ready"})");
     } else {
-      Error e{ErrorCode::kNotFound, fmt::format("Unknown path '{} {}'. This gateway serves POST /v1/chat/completions, POST /v1/messages (also under /anthropic), GET /v1/models, /router/v1/routers, GET /healthz and GET /readyz.", req.method_name(), path), {}, 0};
+      Error e{ErrorCode::kNotFound, fmt::format("Unknown path '{} {}'. This gateway serves POST /v1/chat/completions, POST /v1/messages and /v1/messages/count_tokens (also under /anthropic), GET /v1/models (Anthropic's shape under /anthropic), /router/v1/routers, GET /healthz and GET /readyz.", req.method_name(), path), {}, 0};
       co_await send_error(res, ctx, std::move(e));
     }
   }

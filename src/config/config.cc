@@ -275,7 +275,8 @@ void apply_env(Config& c, const EnvLookup& env) {
     }
   }
   // A key in the environment turns on the provider it belongs to, unless the file declares it:
-  // OPENAI_API_KEY, GROQ_API_KEY, ... (see presets.h), with <NAME>_BASE_URL to move it.
+  // OPENAI_API_KEY, GROQ_API_KEY, ... (see presets.h), with <NAME>_BASE_URL to move it. The
+  // provider takes the catalog's name for it: GEMINI_API_KEY turns on "google".
   auto declared = [&](std::string_view name) {
     for (const auto& p : c.providers) {
       if (p.name == name) return true;
@@ -283,11 +284,11 @@ void apply_env(Config& c, const EnvLookup& env) {
     return false;
   };
   for (const Preset& preset : presets()) {
-    if (preset.key_env.empty() || declared(preset.name)) continue;
+    if (preset.key_env.empty() || declared(preset.catalog_name())) continue;
     auto key = env(std::string(preset.key_env));
     if (!key || key->empty()) continue;
     ProviderConfig p;
-    p.name = std::string(preset.name);
+    p.name = std::string(preset.catalog_name());
     p.kind = std::string(preset.name);
     std::string upper(preset.name);
     for (char& ch : upper) ch = static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 'a' + 'A' : ch);

@@ -122,12 +122,35 @@ TEST(Config, PresetsAndTheirKeys) {
   EXPECT_TRUE(c->providers[2].any_model);
   auto bad = parse("providers: [{name: x, kind: grok, base_url: 'http://a/v1'}]\n", "t.yaml", env_of({}));
   ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message.find("kind 'grok' is not supported (supported: openai, anthropic, deepseek, groq"), std::string::npos)
+  EXPECT_NE(bad.error().message.find("kind 'grok' is not supported (supported: openai, anthropic, gemini, deepseek, groq"), std::string::npos)
       << bad.error().message;
   EXPECT_FALSE(parse("providers: [{name: x, kind: openai}]\n", "t.yaml", env_of({})));  // any endpoint: say which
   auto openai = parse("providers: [{name: openai, api_key: k}]\n", "t.yaml", env_of({}));
   ASSERT_TRUE(openai);
   EXPECT_EQ(openai->providers[0].base_url, "https://api.openai.com/v1");
+}
+
+TEST(Config, GeminiIsTheCatalogsGoogle) {
+  // The key alone: a provider named as the catalog names Gemini's models ("google/...").
+  auto env_only = parse("", "built-in defaults", env_of({{"GEMINI_API_KEY", "AIza-1"}}));
+  ASSERT_TRUE(env_only) << env_only.error().message;
+  ASSERT_EQ(env_only->providers.size(), 1u);
+  EXPECT_EQ(env_only->providers[0].name, "google");
+  EXPECT_EQ(env_only->providers[0].kind, "gemini");
+  EXPECT_EQ(env_only->providers[0].base_url, "https://generativelanguage.googleapis.com/v1beta");
+  EXPECT_EQ(env_only->providers[0].api_key, "AIza-1");
+  EXPECT_TRUE(env_only->providers[0].any_model);
+  auto moved = parse("", "built-in defaults", env_of({{"GEMINI_API_KEY", "k"}, {"GEMINI_BASE_URL", "http://127.0.0.1:9/v1beta"}}));
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->providers[0].base_url, "http://127.0.0.1:9/v1beta");
+  // Declared in the file under that name, the key does not add a second one.
+  auto file = parse("providers: [{name: google, kind: gemini, api_key: '${GEMINI_API_KEY}'}]\n", "t.yaml",
+                    env_of({{"GEMINI_API_KEY", "AIza-2"}}));
+  ASSERT_TRUE(file) << file.error().message;
+  ASSERT_EQ(file->providers.size(), 1u);
+  EXPECT_EQ(file->providers[0].kind, "gemini");
+  EXPECT_EQ(file->providers[0].base_url, "https://generativelanguage.googleapis.com/v1beta");
+  EXPECT_EQ(file->providers[0].api_key, "AIza-2");
 }
 
 TEST(Config, ErrorsNameTheProblem) {

@@ -5,9 +5,10 @@
 namespace sy::config {
 namespace {
 
-constexpr std::array<Preset, 14> kPresets{{
+constexpr std::array<Preset, 15> kPresets{{
     {"openai", "https://api.openai.com/v1", "OPENAI_API_KEY"},
     {"anthropic", "https://api.anthropic.com/v1", "ANTHROPIC_API_KEY", "anthropic"},
+    {"gemini", "https://generativelanguage.googleapis.com/v1beta", "GEMINI_API_KEY", "gemini", "google"},
     {"deepseek", "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY"},
     {"groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY"},
     {"mistral", "https://api.mistral.ai/v1", "MISTRAL_API_KEY"},

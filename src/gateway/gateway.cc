@@ -8,6 +8,7 @@
 #include "core/json_scan.h"
 #include "gateway/body_edit.h"
 #include "gateway/cost.h"
+#include "translate/translate.h"
 #include "routing/facts.h"
 #include "http/sse.h"
 #include "http/wire.h"
@@ -15,9 +16,9 @@
 namespace sy::gateway {
 namespace {
 
-constexpr std::array<std::string_view, 10> kChatKeys{"model", "stream", "messages", "metadata", "user", "temperature",
-                                                     "max_tokens", "max_completion_tokens", "provider", "system"};
-enum ChatField { kModel, kStream, kMessages, kMetadata, kUser, kTemperature, kMaxTokens, kMaxCompletionTokens, kProvider, kSystem };
+constexpr std::array<std::string_view, 11> kChatKeys{"model", "stream", "messages", "metadata", "user", "temperature",
+                                                     "max_tokens", "max_completion_tokens", "provider", "system", "tools"};
+enum ChatField { kModel, kStream, kMessages, kMetadata, kUser, kTemperature, kMaxTokens, kMaxCompletionTokens, kProvider, kSystem, kTools };
 
 // Upstream headers a client should see again.
 constexpr std::array<std::string_view, 2> kPassHeaders{"retry-after", "x-ratelimit-remaining-requests"};
@@ -112,6 +113,33 @@ void apply_overrides(const routing::Overrides& o, const std::array<json::Field, 
     message += '}';
     edits.insert_first(f[kMessages], std::move(message));
   }
+}
+
+// A router's autoCache on an Anthropic Messages body: a cache breakpoint on the system prompt
+// and on the last tool, unless the client placed its own (or an override rewrites the system).
+void add_cache_breakpoints(std::string_view body, const std::array<json::Field, kChatKeys.size()>& f,
+                           bool system_edited, BodyEdits& edits) {
+  if (body.find("\"cache_control\"") != std::string_view::npos) return;
+  constexpr std::string_view kBreakpoint = R"(,"cache_control":{"type":"ephemeral"}})";
+  auto mark_last = [&](json::Field array) {
+    std::vector<json::Field> elements;
+    if (!json::scan_array(array.raw, elements) || elements.empty() || elements.back().kind != json::Kind::kObject) return;
+    const json::Field last = elements.back();
+    std::string marked(last.raw.substr(0, last.raw.size() - 1));
+    marked += kBreakpoint;
+    edits.replace_owned(last, std::move(marked));
+  };
+  const json::Field system = f[kSystem];
+  if (!system_edited && system.kind == json::Kind::kString && system.raw.size() > 2) {
+    std::string blocks = R"([{"type":"text","text":)";
+    blocks += system.raw;
+    blocks += kBreakpoint;
+    blocks += ']';
+    edits.replace_owned(system, std::move(blocks));
+  } else if (!system_edited && system.kind == json::Kind::kArray) {
+    mark_last(system);
+  }
+  if (f[kTools].kind == json::Kind::kArray) mark_last(f[kTools]);
 }
 
 // The usage chunk of a stream (stream_options.include_usage) with usage.cost added; false for
@@ -227,16 +255,34 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   }
   ctx.model.assign(target->model_id);
   ctx.provider.assign(target->provider->name());
-  if (target->provider->protocol() != dialect.protocol()) {
-    co_return fail(ErrorCode::kInvalidRequest,
-                   fmt::format("The model '{}' speaks the {} protocol and this endpoint the {} one; translation "
-                               "between them is not available yet. Send this model's requests to {}.",
-                               ctx.model, target->provider->protocol(), dialect.protocol(),
-                               target->provider->protocol() == "anthropic" ? "POST /v1/messages"
-                                                                           : "POST /v1/chat/completions"),
-                   "model");
-  }
   edits.replace(f[kModel], target->upstream_quoted);
+  const bool auto_cache = ctx.decision && ctx.decision->router->spec().auto_cache &&
+                          target->provider->protocol() == "anthropic";
+  if (auto_cache && dialect.protocol() == "anthropic") {
+    const bool system_edited = ctx.decision->variant != nullptr && !ctx.decision->variant->overrides.system_prompt_prefix.empty();
+    add_cache_breakpoints(body, f, system_edited, edits);
+  }
+  // Another protocol than the client's: translate through the canonical model.
+  const bool translating = target->provider->protocol() != dialect.protocol();
+  translate::ChatRequest canonical;
+  std::string translated;
+  std::array<std::string_view, 1> translated_parts{};
+  if (translating) {
+    std::string edited;
+    for (std::string_view part : edits.parts()) edited += part;
+    auto written = translate_request(edited, dialect, *target, auto_cache, canonical);
+    if (!written) co_return tl::unexpected(std::move(written.error()));
+    translated = std::move(*written);
+    translated_parts[0] = translated;
+  }
+  std::string unescaped_upstream;
+  std::string_view upstream_model = target->upstream_quoted.substr(1, target->upstream_quoted.size() - 2);
+  if (upstream_model.find('\\') != std::string_view::npos) {
+    unescaped_upstream = json::unescape(target->upstream_quoted);
+    upstream_model = unescaped_upstream;
+  }
+  std::string target_storage;
+  const std::string_view upstream_path = target->provider->chat_target(upstream_model, stream, target_storage);
 
   // Bring your own key: x-switchyard-provider-key-<provider> replaces the configured one.
   char byok_name[96];
@@ -262,10 +308,24 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   }
   up_headers[nh++] = {"accept", stream ? "text/event-stream" : "application/json"};
 
+  if (ctx.count_tokens) {
+    if (translating) {  // no count endpoint in the provider's protocol: estimate
+      const std::string answer = fmt::format(R"({{"input_tokens":{}}})", translate::estimate_input_tokens(canonical));
+      const std::array<http::Header, 3> h{http::Header{"x-switchyard-request-id", ctx.request_id},
+                                          http::Header{"x-switchyard-model", ctx.model},
+                                          http::Header{"x-switchyard-token-count", "estimate"}};
+      co_await res.send(200, "application/json", answer, h);
+      co_return true;
+    }
+    target_storage.assign(upstream_path);
+    target_storage += "/count_tokens";
+  }
+  const std::string_view request_path = ctx.count_tokens ? std::string_view(target_storage) : upstream_path;
   auto upstream = client_.exchange(target->provider->url());
   req.on_disconnect(upstream.get());
   auto sent = co_await upstream->send(
-      {"POST", target->provider->chat_target(), std::span(up_headers.data(), nh), edits.parts()});
+      {"POST", request_path, std::span(up_headers.data(), nh),
+       translating ? std::span<const std::string_view>(translated_parts) : edits.parts()});
   if (!sent) {
     req.on_disconnect(nullptr);
     Error e = sent.error();
@@ -301,6 +361,11 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   }
   for (auto name : kPassHeaders) {
     if (auto v = upstream->header(name); !v.empty()) headers[n++] = {name, v};
+  }
+  if (translating && !ctx.count_tokens) {
+    auto r = co_await relay_translated(req, res, *upstream, headers, n, dialect, ctx, *target, canonical);
+    req.on_disconnect(nullptr);
+    co_return r;
   }
   const std::span<const http::Header> out_headers(headers.data(), n);
 

@@ -20,6 +20,7 @@
 #include "routing/router_set.h"
 #include "http/client.h"
 #include "http/message.h"
+#include "translate/canonical.h"
 
 namespace sy::gateway {
 
@@ -32,6 +33,9 @@ struct RequestContext {
   // Set when the model named a router. The decision points into the request's snapshot;
   // its reason() is written only when someone reads it (x-switchyard-explain, the log).
   std::optional<routing::Decision> decision;
+  // POST /v1/messages/count_tokens: the same resolution, then the provider's count (Anthropic)
+  // or an estimate (other protocols, which have no such endpoint).
+  bool count_tokens = false;
 };
 
 class Gateway {
@@ -52,6 +56,15 @@ class Gateway {
   http::Task<Result<bool>> relay_stream(http::Request& req, http::Response& res,
                                         http::Exchange& upstream, std::span<const http::Header> headers,
                                         const ClientDialect& dialect, const catalog::Model* priced);
+
+  // Cross-protocol requests (translated.cc): the body in the provider's dialect, and the answer
+  // back in the client's.
+  Result<std::string> translate_request(std::string_view body, const ClientDialect& dialect, const Target& target,
+                                        bool auto_cache, translate::ChatRequest& out);
+  http::Task<Result<bool>> relay_translated(http::Request& req, http::Response& res, http::Exchange& upstream,
+                                            std::span<http::Header> headers, size_t n, const ClientDialect& dialect,
+                                            RequestContext& ctx, const Target& target,
+                                            const translate::ChatRequest& canonical);
 
   SnapshotCache snapshots_;
   http::Client client_;

@@ -1,9 +1,12 @@
 #include "gateway/snapshot.h"
 
+#include <ctime>
+
 #include <algorithm>
 
 #include <fmt/format.h>
 
+#include "config/presets.h"
 #include "core/json_scan.h"
 
 namespace sy::gateway {
@@ -25,11 +28,12 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::build(const config::Config& co
     if (!p) return tl::unexpected(p.error());
     // The shipped catalog's models of a provider of this name ("openai", "anthropic", ...), else
     // of its preset kind (a "groq" provider named otherwise; kind "openai" is the protocol, any
-    // endpoint), under this provider's name: their prices and limits, and with no model list
-    // (or "*") all of them.
+    // endpoint; kind "gemini" is "google" in the catalog), under this provider's name: their
+    // prices and limits, and with no model list (or "*") all of them.
     std::vector<catalog::Model> shipped = catalog::builtin_models(pc.name);
     if (shipped.empty() && pc.kind != "openai") {
-      shipped = catalog::builtin_models(pc.kind);
+      const config::Preset* preset = config::preset(pc.kind);
+      shipped = catalog::builtin_models(preset != nullptr ? preset->catalog_name() : std::string_view(pc.kind));
       for (auto& m : shipped) {
         m.provider = pc.name;
         m.id = pc.name + "/" + m.upstream_id;
@@ -117,6 +121,45 @@ void Snapshot::build_models_json() {
     j += "}}";
   }
   j += "]}";
+
+  // The same list in Anthropic's shape (GET /anthropic/v1/models): routers first, as they are
+  // what a coding agent should pick.
+  std::string& a = anthropic_models_json_;
+  a = R"({"data":[)";
+  std::string first_id, last_id;
+  auto add = [&](std::string_view id, std::string_view display, int64_t created_s) {
+    if (first_id.empty()) {
+      first_id = id;
+    } else {
+      a += ',';
+    }
+    last_id = id;
+    a += R"({"type":"model","id":)";
+    json::append_quoted(a, id);
+    a += R"(,"display_name":)";
+    json::append_quoted(a, display);
+    const std::time_t t = created_s;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    fmt::format_to(std::back_inserter(a), R"(,"created_at":"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z"}})", tm.tm_year + 1900,
+                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  };
+  for (const auto& r : routers_->all()) {
+    const std::string id = "switchyard/" + r->name();
+    add(id, r->spec().display_name.empty() ? id : r->spec().display_name, r->meta().create_time_ms / 1000);
+  }
+  for (const auto& m : backends_->catalog.models()) {
+    if (!m.alias) add(m.id, m.id, 0);
+  }
+  a += R"(],"has_more":false,"first_id":)";
+  if (first_id.empty()) {
+    a += "null,\"last_id\":null}";
+  } else {
+    json::append_quoted(a, first_id);
+    a += R"(,"last_id":)";
+    json::append_quoted(a, last_id);
+    a += '}';
+  }
 }
 
 const providers::Provider* Snapshot::provider(std::string_view name) const {

@@ -53,6 +53,8 @@ class Snapshot {
   const std::shared_ptr<const routing::RouterSet>& router_set() const { return routers_; }
   // GET /v1/models body (models, then routers as "switchyard/<name>"), built once.
   const std::string& models_json() const { return models_json_; }
+  // The same, in Anthropic's shape ({"data": [{"type": "model", "id", ...}], "has_more", ...}).
+  const std::string& anthropic_models_json() const { return anthropic_models_json_; }
 
  private:
   // What a configuration file defines; shared by snapshots that differ only in routers.
@@ -67,6 +69,7 @@ class Snapshot {
   std::shared_ptr<const Backends> backends_;
   std::shared_ptr<const routing::RouterSet> routers_;
   std::string models_json_;
+  std::string anthropic_models_json_;
 };
 
 class SnapshotSource {

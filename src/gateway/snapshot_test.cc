@@ -58,6 +58,41 @@ TEST(Snapshot, APresetNamedOtherwiseGetsItsKindsCatalog) {
   EXPECT_EQ(snap->providers().front()->kind(), "groq");
 }
 
+TEST(Snapshot, GeminiProvidersGetTheCatalogsGoogleModels) {
+  const auto snap = build(R"(demo: false
+providers:
+  - {name: google, kind: gemini, api_key: AIza-k}
+  - {name: gem, kind: gemini, models: [gemini-2.5-pro]}
+)");
+  const catalog::Model* flash = snap->catalog().find("google/gemini-2.5-flash");
+  ASSERT_NE(flash, nullptr);
+  EXPECT_EQ(flash->provider, "google");
+  EXPECT_EQ(flash->upstream_quoted, "\"gemini-2.5-flash\"");
+  EXPECT_GT(flash->input_per_mtok, 0);
+  const catalog::Model* pro = snap->catalog().find("gem/gemini-2.5-pro");  // named otherwise: its own name
+  ASSERT_NE(pro, nullptr);
+  EXPECT_GT(pro->input_per_mtok, 0);
+  EXPECT_EQ(snap->catalog().find("gem/gemini-2.5-flash"), nullptr);
+
+  const auto& p = *snap->providers().front();
+  EXPECT_EQ(p.kind(), "gemini");
+  EXPECT_EQ(p.protocol(), "gemini");
+  EXPECT_EQ(p.url().host, "generativelanguage.googleapis.com");
+  std::string storage;
+  EXPECT_EQ(p.chat_target("gemini-2.5-flash", false, storage), "/v1beta/models/gemini-2.5-flash:generateContent");
+  EXPECT_EQ(p.chat_target("gemini-2.5-flash", true, storage), "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
+  EXPECT_EQ(p.chat_target("tunedModels/my-model", false, storage), "/v1beta/tunedModels/my-model:generateContent");
+  EXPECT_EQ(p.chat_target("len-6/seed-4", false, storage), "/v1beta/models/len-6/seed-4:generateContent");  // the mock's
+  EXPECT_EQ(p.chat_target("x?key=1 2", false, storage), "/v1beta/models/x%3Fkey%3D1%202:generateContent");
+  ASSERT_EQ(p.chat_headers().size(), 2u);
+  EXPECT_EQ(p.chat_headers()[1].name, "x-goog-api-key");
+  EXPECT_EQ(p.chat_headers()[1].value, "AIza-k");
+  const http::Header own = p.auth_header("AIza-own", storage);
+  EXPECT_EQ(own.name, "x-goog-api-key");
+  EXPECT_EQ(own.value, "AIza-own");
+  EXPECT_EQ(snap->providers().back()->chat_headers().size(), 1u);  // no key: the client brings one
+}
+
 TEST(Snapshot, AProviderTheCatalogDoesNotKnowNeedsModels) {
   auto cfg = config::parse("demo: false\nproviders: [{name: local, base_url: 'http://127.0.0.1:1/v1'}]\n", "t.yaml",
                            [](const std::string&) { return std::optional<std::string>(); });

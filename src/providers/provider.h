@@ -2,7 +2,7 @@
 // A model provider: where its API lives and how to address it.
 //
 //   auto p = providers::make(cfg);                 // kind "openai" → the OpenAI adapter
-//   p->chat_target();                               // "/v1/chat/completions"
+//   p->chat_target("gpt-4o", false, storage);      // "/v1/chat/completions"
 //   p->chat_headers();                              // authorization, content-type
 //
 // Adapters register their kind themselves (providers/<kind>/register.cc); nothing central
@@ -26,11 +26,15 @@ class Provider {
   virtual ~Provider() = default;
   virtual std::string_view name() const = 0;
   virtual std::string_view kind() const = 0;
-  // The wire protocol it speaks: "openai" (chat completions) or "anthropic" (messages).
+  // The wire protocol it speaks: "openai" (chat completions), "anthropic" (messages) or
+  // "gemini" (generateContent).
   virtual std::string_view protocol() const = 0;
   virtual const http::Url& url() const = 0;
-  // Request target of a completion in its protocol, and the headers it needs (auth).
-  virtual std::string_view chat_target() const = 0;
+  // The request target of a completion of `model` (the provider's own id), streamed or not:
+  // most protocols have one path, Gemini puts both in the URL. `storage` holds a target built
+  // per request.
+  virtual std::string_view chat_target(std::string_view model, bool stream, std::string& storage) const = 0;
+  // The headers a completion needs (auth, version).
   virtual std::span<const http::Header> chat_headers() const = 0;
   // The header that authenticates with `key` (a client's own key, sent per request as
   // x-switchyard-provider-key-<provider>); `storage` holds its value.

@@ -77,6 +77,7 @@ struct RouterSpec {
   std::vector<SlashCommand> slash_commands;
   std::vector<std::string> fallbacks;  // router-wide, after the route's own
   Failover failover;
+  bool auto_cache = false;  // Anthropic models: cache breakpoints on the system prompt and tools
 };
 
 // What the store adds around a spec.

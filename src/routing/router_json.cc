@@ -17,9 +17,9 @@ namespace sy::routing {
 namespace bj = boost::json;
 namespace {
 
-constexpr std::array<std::string_view, 13> kRouterKeys{
+constexpr std::array<std::string_view, 14> kRouterKeys{
     "name", "displayName", "description", "stickinessKey", "routes", "defaultRoute", "slashCommands",
-    "fallbacks", "failover",
+    "fallbacks", "failover", "autoCache",
     // read-only fields of the resource, accepted so that GET → edit → PUT works
     "version", "etag", "createTime", "updateTime"};
 constexpr std::array<std::string_view, 1> kConditionKeys{"cel_expression"};
@@ -457,6 +457,7 @@ tl::expected<RouterSpec, Problems> parse_router(std::string_view json, const Mod
   }
   spec.fallbacks = r.model_list(Reader::field(o, "fallbacks"), "fallbacks");
   spec.failover = r.failover(Reader::field(o, "failover"), "failover");
+  spec.auto_cache = r.boolean(Reader::field(o, "autoCache"), "autoCache");
   if (!r.problems.empty()) return tl::unexpected(std::move(r.problems));
   return spec;
 }
@@ -506,6 +507,7 @@ std::string to_json(const RouterSpec& spec, const RouterMeta* meta) {
     if (f.other_variants) fo["otherVariants"] = true;
     o["failover"] = std::move(fo);
   }
+  if (spec.auto_cache) o["autoCache"] = true;
   if (meta != nullptr) {
     o["version"] = meta->version;
     o["etag"] = fmt::format("\"{}\"", meta->version);

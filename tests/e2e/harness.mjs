@@ -35,6 +35,9 @@ export async function startStack() {
   const mock = await start(['mock-upstream', '--port', '0', '--api-key', 'sk-e2e']);
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
   const config = join(dir, 'switchyard.yaml');
+  // Three providers, all the one mock in its three protocols: `mock/...` (OpenAI chat
+  // completions), `claude/...` (Anthropic Messages) and `gem/...` (Gemini generateContent). The
+  // model name after the provider is the mock's behaviour (src/mock/behaviour.h).
   writeFileSync(config, [
     'demo: true',
     `database: ${join(dir, 'switchyard.db')}`,
@@ -47,6 +50,11 @@ export async function startStack() {
     '  - name: claude',
     '    kind: anthropic',
     `    base_url: http://127.0.0.1:${mock.port}/v1`,
+    '    api_key: sk-e2e',
+    "    models: '*'",
+    '  - name: gem',
+    '    kind: gemini',
+    `    base_url: http://127.0.0.1:${mock.port}/v1beta`,
     '    api_key: sk-e2e',
     "    models: '*'",
     '',

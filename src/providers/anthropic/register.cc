@@ -24,7 +24,7 @@ class AnthropicProvider final : public Provider {
   std::string_view kind() const override { return "anthropic"; }
   std::string_view protocol() const override { return "anthropic"; }
   const http::Url& url() const override { return url_; }
-  std::string_view chat_target() const override { return target_; }
+  std::string_view chat_target(std::string_view, bool, std::string&) const override { return target_; }
   std::span<const http::Header> chat_headers() const override { return {headers_.data(), key_.empty() ? 2u : 3u}; }
   http::Header auth_header(std::string_view key, std::string& storage) const override {
     storage.assign(key);

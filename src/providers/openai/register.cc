@@ -22,7 +22,7 @@ class OpenAiProvider final : public Provider {
   std::string_view kind() const override { return kind_; }
   std::string_view protocol() const override { return "openai"; }
   const http::Url& url() const override { return url_; }
-  std::string_view chat_target() const override { return target_; }
+  std::string_view chat_target(std::string_view, bool, std::string&) const override { return target_; }
   std::span<const http::Header> chat_headers() const override {
     return {headers_.data(), auth_.empty() ? 1u : 2u};
   }
