@@ -63,6 +63,12 @@ providers:
     base_url: http://127.0.0.1:$MOCK_PORT/v1
     api_key: bench
     models: "*"
+  # The translated path: the same mock, spoken to in Anthropic's protocol by OpenAI clients.
+  - name: claude
+    kind: anthropic
+    base_url: http://127.0.0.1:$MOCK_PORT/v1
+    api_key: bench
+    models: "*"
 # The routed path: ten metadata routes in order, the last one matching the benchmark body's
 # metadata (plan: enterprise), two sticky variants of the same mock model.
 routers:
@@ -118,8 +124,9 @@ sleep 0.5
 gw_idle_kb=$(rss_kb "$gw_pid")
 nginx_worker=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -1)
 
-declare -A port=([direct]=$MOCK_PORT [nginx]=$NGINX_PORT [switchyard]=$GW_PORT [routed]=$GW_PORT)
-declare -A model=([direct]="len-16" [nginx]="len-16" [switchyard]="mock/len-16" [routed]="switchyard/bench")
+declare -A port=([direct]=$MOCK_PORT [nginx]=$NGINX_PORT [switchyard]=$GW_PORT [routed]=$GW_PORT [translated]=$GW_PORT)
+declare -A model=([direct]="len-16" [nginx]="len-16" [switchyard]="mock/len-16" [routed]="switchyard/bench"
+                  [translated]="claude/len-16")
 declare -A smodel=([direct]="gap-20ms/len-64" [nginx]="gap-20ms/len-64" [switchyard]="mock/gap-20ms/len-64")
 paths=(direct nginx switchyard)
 
@@ -139,7 +146,7 @@ run_wrk() {  # run_wrk PATH CONNECTIONS SECONDS -> sets rps p50 p99
 kv() { sed -E "s/.*(^| )$2=([^ ]*).*/\2/" <<<"$1"; }
 
 echo "bench: warming up" >&2
-for p in "${paths[@]}" routed; do run_wrk "$p" 8 2; done
+for p in "${paths[@]}" routed translated; do run_wrk "$p" 8 2; done
 # The routed path must really be routed to the tenth route.
 curl -fs -D - -o /dev/null "http://127.0.0.1:$GW_PORT/v1/chat/completions" -H 'content-type: application/json' \
   --data-binary @<(sed 's/"model":"MODEL"/"model":"switchyard\/bench"/' "$here/chat_4k.json") | grep -qi '^x-switchyard-route: r9' ||
@@ -149,10 +156,10 @@ median() { tr ' ' '\n' <<<"$*" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } EN
 
 echo "bench: latency at concurrency 1, and throughput at 64 ($ROUNDS interleaved rounds)" >&2
 declare -A lat50 lat99 thr s50 s99 sthr ticks reqs_total cpu_us
-declare -A pid_of=([nginx]=$nginx_worker [switchyard]=$gw_pid [routed]=$gw_pid)
+declare -A pid_of=([nginx]=$nginx_worker [switchyard]=$gw_pid [routed]=$gw_pid [translated]=$gw_pid)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # user + system, in 1/100 s
 for ((round = 1; round <= ROUNDS; ++round)); do
-  for p in "${paths[@]}" routed; do
+  for p in "${paths[@]}" routed translated; do
     run_wrk "$p" 1 "$DURATION"; s50[$p]+="$p50 "; s99[$p]+="$p99 "
     [[ -n "${pid_of[$p]:-}" ]] && t0=$(cpu_ticks "${pid_of[$p]}")
     run_wrk "$p" 64 "$DURATION"; sthr[$p]+="$rps "
@@ -162,10 +169,10 @@ for ((round = 1; round <= ROUNDS; ++round)); do
     fi
   done
 done
-for p in nginx switchyard routed; do
+for p in nginx switchyard routed translated; do
   cpu_us[$p]=$(awk -v t="${ticks[$p]}" -v n="${reqs_total[$p]}" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t * 1000000 / hz / n }')
 done
-for p in "${paths[@]}" routed; do
+for p in "${paths[@]}" routed translated; do
   lat50[$p]=$(median "${s50[$p]}"); lat99[$p]=$(median "${s99[$p]}"); thr[$p]=$(median "${sthr[$p]}")
 done
 
@@ -243,4 +250,7 @@ echo "| through a router (10 routes): latency p50, c=1 (µs) | | | $(f "${lat50[
 echo "| through a router: **added** p50 vs the model direct (µs) | | | $(added "${lat50[routed]}" "${lat50[switchyard]}") | | | |"
 echo "| through a router: throughput, c=64 (req/s) | | | $(f "${thr[routed]}") | routed / direct model $(ratio "${thr[routed]}" "${thr[switchyard]}") | ≥ 0.97 | $(verdict "$(awk -v r="${thr[routed]}" -v s="${thr[switchyard]}" 'BEGIN{print (r>=0.97*s)}')") |"
 echo "| through a router: proxy CPU per request, c=64 (µs) | | | ${cpu_us[routed]} | routed / direct model $(ratio "${cpu_us[routed]}" "${cpu_us[switchyard]}") | | |"
+echo "| translated (OpenAI client, Anthropic provider): latency p50, c=1 (µs) | | | $(f "${lat50[translated]}") | | | |"
+echo "| translated: throughput, c=64 (req/s) | | | $(f "${thr[translated]}") | translated / same dialect $(ratio "${thr[translated]}" "${thr[switchyard]}") | ≥ 0.70 | $(verdict "$(awk -v r="${thr[translated]}" -v s="${thr[switchyard]}" 'BEGIN{print (r>=0.70*s)}')") |"
+echo "| translated: proxy CPU per request, c=64 (µs) | | | ${cpu_us[translated]} | translated / same dialect $(ratio "${cpu_us[translated]}" "${cpu_us[switchyard]}") | | |"
 echo "| switchyard RSS idle / 1,000 streams / after (MB) | | | $(awk -v a="$gw_idle_kb" -v b="$gw_1000_kb" -v c="$gw_after_kb" 'BEGIN { printf "%.1f / %.1f / %.1f", a/1024, b/1024, c/1024 }') | | idle < 20 | $(verdict "$(awk -v a="$gw_idle_kb" 'BEGIN{print (a<20480)}')") |"
