@@ -438,9 +438,15 @@ StopReason stop_of(std::string_view finish) {
   return StopReason::kEndTurn;
 }
 
+// The completion's id as a JSON string: the provider's (already escaped), or one of ours.
 std::string completion_id(std::string_view given, std::string_view request_id) {
-  if (!given.empty()) return std::string(given);
-  return fmt::format("chatcmpl-{}", request_id);
+  std::string out;
+  if (given.empty()) {
+    json::append_quoted(out, fmt::format("chatcmpl-{}", request_id));
+  } else {
+    append_string(out, given);
+  }
+  return out;
 }
 
 }  // namespace
@@ -555,11 +561,11 @@ Result<std::string> write_openai_request(const ChatRequest& req, const WriteOpti
     out += options.reasoning_model ? R"(,"max_completion_tokens":)" : R"(,"max_tokens":)";
     append_int(out, *req.max_tokens);
   }
-  if (req.temperature) {
+  if (req.temperature && !options.reasoning_model) {  // reasoning models refuse sampling parameters
     out += R"(,"temperature":)";
     append_double(out, *req.temperature);
   }
-  if (req.top_p) {
+  if (req.top_p && !options.reasoning_model) {
     out += R"(,"top_p":)";
     append_double(out, *req.top_p);
   }
@@ -677,7 +683,7 @@ std::string write_openai_response(const ChatResponse& res, const ResponseOptions
   std::string out;
   out.reserve(512);
   out += R"({"id":)";
-  json::append_quoted(out, completion_id(res.id, options.request_id));
+  out += completion_id(res.id, options.request_id);
   out += R"(,"object":"chat.completion","created":)";
   append_int(out, static_cast<int64_t>(std::time(nullptr)));
   out += R"(,"model":)";
@@ -902,7 +908,7 @@ class OpenAiEncoder final : public StreamEncoder {
         chunk(out, "{}", reason);
         if (include_usage_) {
           out += R"(data: {"id":)";
-          json::append_quoted(out, id_);
+          out += id_;
           out += R"(,"object":"chat.completion.chunk","created":)";
           append_int(out, created_);
           out += R"(,"model":)";
@@ -933,7 +939,7 @@ class OpenAiEncoder final : public StreamEncoder {
 
   void chunk(std::string& out, std::string_view delta, std::string_view finish) {
     out += R"(data: {"id":)";
-    json::append_quoted(out, id_);
+    out += id_;
     out += R"(,"object":"chat.completion.chunk","created":)";
     append_int(out, created_);
     out += R"(,"model":)";
