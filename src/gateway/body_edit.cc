@@ -13,6 +13,17 @@ void BodyEdits::replace(json::Field value, std::string_view text) {
   edits_.push_back({value.offset_in(body_), value.raw.size(), text});
 }
 
+void BodyEdits::update(json::Field value, std::string_view text) {
+  const size_t at = value.offset_in(body_);
+  for (Edit& e : edits_) {
+    if (e.at == at && e.length == value.raw.size()) {
+      e.text = text;
+      return;
+    }
+  }
+  replace(value, text);
+}
+
 void BodyEdits::set_field(json::Field value, std::string_view key, std::string value_json) {
   if (value.present()) {
     replace_owned(value, std::move(value_json));

@@ -26,6 +26,8 @@ class BodyEdits {
 
   // Replaces a value (a field from scanning this body) with `text`, which the caller keeps alive.
   void replace(json::Field value, std::string_view text);
+  // Replaces a value replaced before (by replace) with other text; replaces it if it was not.
+  void update(json::Field value, std::string_view text);
   // Same, with text the edits own.
   void replace_owned(json::Field value, std::string text) { replace(value, own(std::move(text))); }
   // Sets a top-level field: replaces its value when present, else inserts it first in the object.

@@ -60,5 +60,13 @@ TEST(BodyEdits, InsertIntoEmptyArrayHasNoComma) {
   EXPECT_EQ(e.str(), R"({"model":"a","messages":[{"role":"system","content":"x"} ]})");
 }
 
+TEST(BodyEdits, UpdateReplacesAnEarlierReplacement) {
+  auto s = scan(R"({"model":"a","stream":true})");
+  BodyEdits e(s.body);
+  e.update(s.f[0], R"("first")");  // nothing to update yet: a replacement
+  e.update(s.f[0], R"("second")");
+  EXPECT_EQ(e.str(), R"({"model":"second","stream":true})");
+}
+
 }  // namespace
 }  // namespace sy::gateway

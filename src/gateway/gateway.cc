@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -16,9 +17,25 @@
 namespace sy::gateway {
 namespace {
 
-constexpr std::array<std::string_view, 11> kChatKeys{"model", "stream", "messages", "metadata", "user", "temperature",
-                                                     "max_tokens", "max_completion_tokens", "provider", "system", "tools"};
-enum ChatField { kModel, kStream, kMessages, kMetadata, kUser, kTemperature, kMaxTokens, kMaxCompletionTokens, kProvider, kSystem, kTools };
+constexpr std::array<std::string_view, 12> kChatKeys{"model", "stream", "messages", "metadata", "user", "temperature",
+                                                     "max_tokens", "max_completion_tokens", "provider", "system", "tools",
+                                                     "models"};
+enum ChatField { kModel, kStream, kMessages, kMetadata, kUser, kTemperature, kMaxTokens, kMaxCompletionTokens, kProvider,
+                 kSystem, kTools, kModels };
+
+// Statuses that move a request to its next attempt: the provider, not the request, failed.
+bool fails_over(int status) { return status == 408 || status == 409 || status == 429 || status >= 500; }
+
+// Seconds of a Retry-After header (delta-seconds form); 0 when absent or a date.
+int retry_after_seconds(std::string_view v) {
+  int s = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return 0;
+    s = s * 10 + (c - '0');
+    if (s > 3600) return 3600;
+  }
+  return s;
+}
 
 // Upstream headers a client should see again.
 constexpr std::array<std::string_view, 2> kPassHeaders{"retry-after", "x-ratelimit-remaining-requests"};
@@ -241,6 +258,57 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     }
   }
 
+  // The attempt plan: the chosen model, then the route's and the router's fallbacks (and the
+  // route's other variants when the router says so), then the request's own `models` list.
+  boost::container::small_vector<std::string_view, 8> plan;
+  auto add_to_plan = [&](std::string_view m) {
+    if (!m.empty() && std::find(plan.begin(), plan.end(), m) == plan.end()) plan.push_back(m);
+  };
+  add_to_plan(wanted);
+  int max_attempts = 0;
+  int64_t deadline_ms = 0;
+  if (ctx.decision) {
+    const routing::Decision& d = *ctx.decision;
+    const routing::RouterSpec& spec = d.router->spec();
+    if (d.route != nullptr) {
+      for (const auto& m : d.route->spec->fallbacks) add_to_plan(m);
+    }
+    for (const auto& m : spec.fallbacks) add_to_plan(m);
+    if (spec.failover.other_variants && d.route != nullptr) {
+      for (const auto& v : d.route->spec->variants) add_to_plan(v.model_id);
+    }
+    max_attempts = spec.failover.max_attempts;
+    deadline_ms = spec.failover.deadline_ms;
+  }
+  std::vector<json::Field> listed;
+  if (f[kModels].kind == json::Kind::kArray && json::scan_array(f[kModels].raw, listed)) {
+    for (const json::Field& m : listed) {
+      if (m.kind == json::Kind::kString) add_to_plan(m.raw.substr(1, m.raw.size() - 2));
+    }
+  }
+  if (f[kModels].present()) edits.remove_field(f[kModels], "models");  // ours, not the provider's
+  const size_t attempts = std::min(plan.size(), max_attempts > 0 ? static_cast<size_t>(max_attempts) : kMaxAttempts);
+  const auto started = std::chrono::steady_clock::now();
+  std::string chain;  // x-switchyard-attempts: "<model>;status=<s>;ms=<ms>, ..."
+  auto record = [&](std::string_view m, int status, std::string_view error) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    if (!chain.empty()) chain += ", ";
+    fmt::format_to(std::back_inserter(chain), "{};status={}", header_safe(m), status);
+    if (!error.empty()) fmt::format_to(std::back_inserter(chain), ";error={}", error);
+    fmt::format_to(std::back_inserter(chain), ";ms={}", ms);
+  };
+  bool cache_marked = false;
+  for (size_t attempt = 0;; ++attempt) {
+  if (attempt > 0 && deadline_ms > 0 && std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(deadline_ms)) {
+    co_return fail(ErrorCode::kUpstreamTimeout,
+                   fmt::format("No answer within the router's failover deadline of {} ms; attempts: {}", deadline_ms, chain));
+  }
+  const bool last = attempt + 1 >= attempts;
+  wanted = plan[attempt];
+  if (!last && cooling_down(wanted)) {
+    record(wanted, 0, "cooling_down");
+    continue;
+  }
   std::string scratch_id;
   std::string scratch_quoted;
   auto target = snap->resolve(wanted, scratch_id, scratch_quoted);
@@ -251,14 +319,19 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
       e.message = fmt::format("Router '{}' chose '{}' ({}), which this gateway cannot serve: {}",
                               ctx.decision->router->name(), wanted, ctx.decision->reason(), e.message);
     }
+    if (!last) {
+      record(wanted, 0, error_code_name(e.code));
+      continue;
+    }
     co_return tl::unexpected(std::move(e));
   }
   ctx.model.assign(target->model_id);
   ctx.provider.assign(target->provider->name());
-  edits.replace(f[kModel], target->upstream_quoted);
+  edits.update(f[kModel], target->upstream_quoted);
   const bool auto_cache = ctx.decision && ctx.decision->router->spec().auto_cache &&
                           target->provider->protocol() == "anthropic";
-  if (auto_cache && dialect.protocol() == "anthropic") {
+  if (auto_cache && dialect.protocol() == "anthropic" && !cache_marked) {
+    cache_marked = true;
     const bool system_edited = ctx.decision->variant != nullptr && !ctx.decision->variant->overrides.system_prompt_prefix.empty();
     add_cache_breakpoints(body, f, system_edited, edits);
   }
@@ -329,14 +402,29 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   if (!sent) {
     req.on_disconnect(nullptr);
     Error e = sent.error();
+    if (!last && !req.client_gone()) {  // refused, reset, timed out: the next attempt
+      record(ctx.model, 0, error_code_name(e.code));
+      continue;
+    }
     e.message = fmt::format("provider '{}' failed: {}", ctx.provider, e.message);
     co_return tl::unexpected(std::move(e));
   }
   ctx.upstream_status = upstream->status();
+  if (fails_over(upstream->status()) && !last) {  // nothing has reached the client: try the next
+    if (upstream->status() == 429) {
+      if (const int s = retry_after_seconds(upstream->header("retry-after")); s > 0) cool_down(ctx.model, s);
+    }
+    record(ctx.model, upstream->status(), {});
+    req.on_disconnect(nullptr);
+    continue;  // the exchange is dropped unread: its connection closes
+  }
+  const bool failed_over = !chain.empty();
+  if (failed_over) record(ctx.model, upstream->status(), {});
 
-  std::array<http::Header, 14> headers{};
+  std::array<http::Header, 16> headers{};
   size_t n = 0;
   headers[n++] = {"x-switchyard-request-id", ctx.request_id};
+  if (failed_over) headers[n++] = {"x-switchyard-attempts", chain};
   headers[n++] = {"x-switchyard-model", ctx.model};
   headers[n++] = {"x-switchyard-provider", ctx.provider};
   headers[n++] = {"x-request-id", ctx.request_id};
@@ -405,6 +493,24 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   co_await res.send(upstream->status(), content_type.empty() ? "application/json" : content_type, *answer,
                     std::span<const http::Header>(headers.data(), n));
   co_return true;
+  }  // attempts
+}
+
+bool Gateway::cooling_down(std::string_view model) {
+  const auto it = cooldown_.find(model);
+  if (it == cooldown_.end()) return false;
+  if (std::chrono::steady_clock::now() < it->second) return true;
+  cooldown_.erase(it);
+  return false;
+}
+
+void Gateway::cool_down(std::string_view model, int seconds) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  if (auto it = cooldown_.find(model); it != cooldown_.end()) {
+    it->second = until;
+  } else {
+    cooldown_.emplace(std::string(model), until);
+  }
 }
 
 http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Response& res,

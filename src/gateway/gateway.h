@@ -8,6 +8,8 @@
 // Same-dialect requests are never re-serialized: the `model` value is spliced by byte range
 // and the rest of the body goes upstream untouched, in one gather write.
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,7 +68,16 @@ class Gateway {
                                             RequestContext& ctx, const Target& target,
                                             const translate::ChatRequest& canonical);
 
+  // A model whose provider answered 429 with Retry-After is skipped in plans until then (per
+  // worker: nothing on the request path is shared).
+  bool cooling_down(std::string_view model);
+  void cool_down(std::string_view model, int seconds);
+
+  // Attempts of a plan when the router sets no maxAttempts (or there is no router).
+  static constexpr size_t kMaxAttempts = 5;
+
   SnapshotCache snapshots_;
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> cooldown_;
   http::Client client_;
   std::vector<json::Member> members_;  // the body's top-level members, per request before it suspends
 };

@@ -10,11 +10,12 @@ namespace {
 
 namespace asio = boost::asio;
 
-constexpr std::array<std::string_view, 19> kCaptured{
+constexpr std::array<std::string_view, 20> kCaptured{
     "x-switchyard-request-id", "x-switchyard-model", "x-switchyard-provider", "retry-after", "content-type",
     "allow", "x-upstream-request-id", "connection", "x-switchyard-router", "x-switchyard-router-version",
     "x-switchyard-route", "x-switchyard-variant", "x-switchyard-routing-reason", "etag", "location",
-    "www-authenticate", "content-length", "x-switchyard-cost-usd", "x-switchyard-token-count"};
+    "www-authenticate", "content-length", "x-switchyard-cost-usd", "x-switchyard-token-count",
+    "x-switchyard-attempts"};
 
 asio::io_context& loop() {
   static asio::io_context ioc;

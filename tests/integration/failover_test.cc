@@ -1,0 +1,173 @@
+// Failover over real sockets: attempt plans (a router's fallbacks, the request's `models`),
+// which failures move on and which do not, Retry-After cool-downs, in both dialects, streamed
+// and not. The mock upstream injects the faults (status-N, retry-after-Ns; a closed port).
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "harness.h"
+#include "process.h"
+
+namespace sy::testing {
+namespace {
+
+namespace bj = boost::json;
+
+class Failover : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    mock_ = new Process({SY_BINARY, "mock-upstream", "--port", "0"});
+    mock_port_ = port_in(mock_->wait_for_line("listening on"));
+    ASSERT_GT(mock_port_, 0) << mock_->output();
+    config_ = std::filesystem::temp_directory_path() / ("switchyard-fo-" + std::to_string(getpid()) + ".yaml");
+    const std::string base = "http://127.0.0.1:" + std::to_string(mock_port_);
+    std::ofstream(config_) << fmt::format(R"(demo: false
+database: ':memory:'
+providers:
+  - {{name: mock, kind: openai, base_url: {0}/v1, models: '*'}}
+  - {{name: claude, kind: anthropic, base_url: {0}/v1, models: '*'}}
+  - {{name: down, kind: openai, base_url: 'http://127.0.0.1:1/v1', models: [gone]}}
+routers:
+  overloaded:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: claude/status-529}}, weight: 1}}], fallbacks: [mock/len-3/seed-1]}}
+  refused:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: down/gone}}, weight: 1}}]}}
+    fallbacks: [claude/len-2]
+  chain:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/status-500}}, weight: 1}}]}}
+    fallbacks: [mock/status-503, claude/len-4/seed-2]
+  bad-request:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/status-400}}, weight: 1}}]}}
+    fallbacks: [mock/len-2]
+  once:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/status-502}}, weight: 1}}]}}
+    fallbacks: [mock/len-2]
+    failover: {{maxAttempts: 1}}
+  limited:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/status-429/retry-after-30s}}, weight: 1}}]}}
+    fallbacks: [mock/len-2]
+  variants:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/status-503}}, weight: 1}}, {{variant: {{modelId: mock/status-503/seed-1}}, weight: 0}}, {{variant: {{modelId: claude/len-1}}, weight: 0}}]}}
+    failover: {{otherVariants: true}}
+)",
+                                          base);
+    gateway_ = new Process({SY_BINARY, "serve", "--config", config_.string(), "--listen", "127.0.0.1:0", "--workers", "1"});
+    port_ = port_in(gateway_->wait_for_line("listening on"));
+    ASSERT_GT(port_, 0) << gateway_->output();
+  }
+  static void TearDownTestSuite() {
+    delete gateway_;
+    delete mock_;
+    std::filesystem::remove(config_);
+  }
+  static Reply chat(std::string_view model, bool stream = false, std::string_view extra = "") {
+    return call(port_, "POST", "/v1/chat/completions", chat_body(model, stream, extra));
+  }
+
+  static inline Process* mock_ = nullptr;
+  static inline Process* gateway_ = nullptr;
+  static inline int mock_port_ = 0;
+  static inline int port_ = 0;
+  static inline std::filesystem::path config_;
+};
+
+TEST_F(Failover, OverloadedProviderFailsOverToTheFallback) {
+  const Reply r = chat("switchyard/overloaded");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("x-switchyard-model"), "mock/len-3/seed-1");
+  EXPECT_EQ(r.header("x-switchyard-provider"), "mock");
+  const std::string attempts = r.header("x-switchyard-attempts");
+  EXPECT_TRUE(attempts.starts_with("claude/status-529;status=529;ms=")) << attempts;
+  EXPECT_NE(attempts.find(", mock/len-3/seed-1;status=200;ms="), std::string::npos) << attempts;
+  EXPECT_EQ(bj::parse(r.body).at("usage").at("completion_tokens").as_int64(), 3);
+  // The client never sees the failed attempt: the same answer as the fallback asked directly.
+  const Reply direct = chat("mock/len-3/seed-1");
+  EXPECT_EQ(bj::parse(r.body).at("choices"), bj::parse(direct.body).at("choices"));
+  EXPECT_TRUE(direct.header("x-switchyard-attempts").empty());  // one attempt, nothing to tell
+}
+
+TEST_F(Failover, RefusedConnectionAndAChainOfServerErrors) {
+  const Reply refused = chat("switchyard/refused");
+  ASSERT_EQ(refused.status, 200) << refused.body;
+  EXPECT_EQ(refused.header("x-switchyard-model"), "claude/len-2");
+  EXPECT_TRUE(refused.header("x-switchyard-attempts").starts_with("down/gone;status=0;error=upstream_unreachable"))
+      << refused.header("x-switchyard-attempts");
+
+  const Reply chain = chat("switchyard/chain");
+  ASSERT_EQ(chain.status, 200) << chain.body;
+  EXPECT_EQ(chain.header("x-switchyard-model"), "claude/len-4/seed-2");
+  const std::string a = chain.header("x-switchyard-attempts");
+  EXPECT_NE(a.find("mock/status-500;status=500"), std::string::npos) << a;
+  EXPECT_NE(a.find("mock/status-503;status=503"), std::string::npos) << a;
+  EXPECT_NE(a.find("claude/len-4/seed-2;status=200"), std::string::npos) << a;
+  // Translated for the OpenAI client, as the fallback speaks Anthropic's protocol.
+  EXPECT_EQ(bj::parse(chain.body).at("object").as_string(), "chat.completion");
+
+  const Reply variants = chat("switchyard/variants");
+  ASSERT_EQ(variants.status, 200) << variants.body;
+  EXPECT_EQ(variants.header("x-switchyard-model"), "claude/len-1");
+}
+
+TEST_F(Failover, TheRequestsOwnErrorsAndMaxAttemptsStopThePlan) {
+  const Reply bad = chat("switchyard/bad-request");
+  EXPECT_EQ(bad.status, 400) << bad.body;  // the request's fault: the fallback would refuse it too
+  EXPECT_EQ(bad.header("x-switchyard-model"), "mock/status-400");
+  const Reply once = chat("switchyard/once");
+  EXPECT_EQ(once.status, 502) << once.body;
+  EXPECT_EQ(once.header("x-switchyard-model"), "mock/status-502");
+}
+
+TEST_F(Failover, TheRequestsModelsListIsAPlanToo) {
+  const Reply r = chat("mock/status-503", false, R"(,"models":["mock/status-500","mock/len-2/echo"])");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("x-switchyard-model"), "mock/len-2/echo");
+  // `models` is the gateway's: the provider does not receive it.
+  const std::string sent(bj::parse(r.body).at("choices").at(0).at("message").at("content").as_string());
+  EXPECT_EQ(sent.find("\"models\""), std::string::npos) << sent;
+  EXPECT_NE(sent.find(R"("model":"len-2/echo")"), std::string::npos) << sent;
+}
+
+TEST_F(Failover, RetryAfterCoolsTheModelDown) {
+  const Reply first = chat("switchyard/limited");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_TRUE(first.header("x-switchyard-attempts").starts_with("mock/status-429/retry-after-30s;status=429"))
+      << first.header("x-switchyard-attempts");
+  // Within the 30 s the limited model is not asked again.
+  const Reply second = chat("switchyard/limited");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_TRUE(second.header("x-switchyard-attempts").starts_with("mock/status-429/retry-after-30s;status=0;error=cooling_down"))
+      << second.header("x-switchyard-attempts");
+}
+
+TEST_F(Failover, StreamsFailOverBeforeTheirFirstByte) {
+  const Reply s = chat("switchyard/chain", true);
+  ASSERT_EQ(s.status, 200) << s.body;
+  EXPECT_EQ(s.header("x-switchyard-model"), "claude/len-4/seed-2");
+  EXPECT_TRUE(s.body.starts_with("data: {")) << s.body;
+  EXPECT_TRUE(s.body.ends_with("data: [DONE]\n\n")) << s.body;
+  EXPECT_EQ(s.body.find("error"), std::string::npos) << s.body;
+
+  // An Anthropic client: the same plan, answers in its dialect.
+  const std::string messages =
+      R"({"model":"switchyard/overloaded","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"Hi"}]})";
+  const Reply a = call(port_, "POST", "/v1/messages", messages);
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.header("x-switchyard-model"), "mock/len-3/seed-1");
+  EXPECT_TRUE(a.body.starts_with("event: message_start\n")) << a.body;
+  EXPECT_NE(a.body.find("event: message_stop\n"), std::string::npos) << a.body;
+}
+
+}  // namespace
+}  // namespace sy::testing
