@@ -7,12 +7,14 @@
 //   GET  /v1/models, /v1/models/{id} the catalog, OpenAI shape
 //   POST /v1/chat/completions        OpenAI chat completions, streaming or not
 //   /router/v1/routers...            the routers admin API (admin key), see routers_api.h
+//   GET  /router/v1/health           circuit breakers of providers and models (admin key)
 
 #include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "gateway/circuit.h"
 #include "gateway/router_admin.h"
 #include "gateway/snapshot.h"
 #include "http/client.h"
@@ -20,10 +22,11 @@
 
 namespace sy::api {
 
-// Process-wide state the endpoints report on.
+// Process-wide state the endpoints report on, and share.
 struct ServerState {
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
+  gateway::CircuitBreakers* breakers = nullptr;  // every worker's; GET /router/v1/health
 };
 
 // Who may call what. Keys arrive as `Authorization: Bearer <key>` or `x-api-key: <key>`.

@@ -37,7 +37,7 @@ class ApiHandler final : public http::Handler {
  public:
   ApiHandler(const gateway::SnapshotSource& source, const ServerState& state, http::ClientOptions o,
              gateway::RouterAdmin* routers, const Access& access)
-      : state_(state), gateway_(source, o), routers_(routers), access_(access) {}
+      : state_(state), gateway_(source, o, state.breakers), routers_(routers), access_(access) {}
 
   std::string error_body(const Error& error, std::string_view path) const override {
     return dialect_of(path).error_body(error);
@@ -50,6 +50,16 @@ class ApiHandler final : public http::Handler {
     ctx.request_id = std::string_view(id, kRequestIdSize);
     const std::string_view path = req.path();
     const Method m = req.method();
+    if (path == "/router/v1/health") {
+      if (auto denied = admin_denied(req)) {
+        const std::string body = admin_error_body(*denied);
+        co_await send_json(res, ctx, http_status(denied->code), body);
+      } else {
+        const std::string body = state_.breakers != nullptr ? state_.breakers->health_json() : R"({"providers":[],"models":[]})";
+        co_await send_json(res, ctx, 200, body);
+      }
+      co_return;
+    }
     if (is_routers_path(path)) {
       if (auto denied = admin_denied(req)) {
         const std::string body = admin_error_body(*denied);

@@ -120,7 +120,11 @@ int serve(const ServeFlags& flags) {
                                 c.database));
   }
 
+  const auto& cb = c.circuit_breaker;
+  gateway::CircuitBreakers breakers({.failures = cb.failures, .error_rate = cb.error_rate, .min_requests = cb.min_requests,
+                                     .window = cb.window, .cooldown = cb.cooldown});
   api::ServerState state;
+  state.breakers = &breakers;
   http::ServerOptions so{c.host, c.port, c.workers, c.limits};
   http::Server server(so, [&](int) { return api::make_handler(source, state, c.upstream, &routers, access); });
   auto port = server.start();

@@ -55,7 +55,7 @@ class Reader {
     c.source = name_;
     if (!root || root.IsNull()) return c;
     if (!root.IsMap()) return error("", "the file must be a mapping of settings");
-    if (auto r = only_keys(root, "", {"listen", "workers", "database", "demo", "limits", "upstream", "providers", "routers", "admin_key", "api_keys"}); !r) return tl::unexpected(r.error());
+    if (auto r = only_keys(root, "", {"listen", "workers", "database", "demo", "limits", "upstream", "providers", "routers", "admin_key", "api_keys", "circuit_breaker"}); !r) return tl::unexpected(r.error());
     if (root["listen"]) {
       auto r = parse_listen(str(root["listen"]), c);
       if (!r) return error("listen", r.error().message);
@@ -69,6 +69,7 @@ class Reader {
     if (root["demo"]) c.demo = root["demo"].as<bool>(true);
     if (auto r = read_limits(root["limits"], c); !r) return tl::unexpected(r.error());
     if (auto r = read_upstream(root["upstream"], c); !r) return tl::unexpected(r.error());
+    if (auto r = read_circuit_breaker(root["circuit_breaker"], c); !r) return tl::unexpected(r.error());
     if (root["admin_key"]) c.admin_key = str(root["admin_key"]);
     if (const auto& keys = root["api_keys"]) {
       if (!keys.IsSequence()) return error("api_keys", "must be a list of keys (use ${ENV} to keep them out of the file)");
@@ -163,6 +164,36 @@ class Reader {
     for (Ms m : {Ms{"read_timeout_ms", &l.read_timeout}, Ms{"idle_timeout_ms", &l.idle_timeout}, Ms{"drain_timeout_ms", &l.drain_timeout}}) {
       if (n[m.key]) {
         auto v = integer(n[m.key], fmt::format("limits.{}", m.key), 1, 86'400'000);
+        if (!v) return tl::unexpected(v.error());
+        *m.out = std::chrono::milliseconds(*v);
+      }
+    }
+    return true;
+  }
+
+  Result<bool> read_circuit_breaker(const YAML::Node& n, Config& c) {
+    if (!n) return true;
+    if (auto r = only_keys(n, "circuit_breaker", {"failures", "error_rate", "min_requests", "window_ms", "cooldown_ms"}); !r) return r;
+    auto& b = c.circuit_breaker;
+    if (n["failures"]) {
+      auto v = integer(n["failures"], "circuit_breaker.failures", 1, 1000);
+      if (!v) return tl::unexpected(v.error());
+      b.failures = static_cast<int>(*v);
+    }
+    if (n["min_requests"]) {
+      auto v = integer(n["min_requests"], "circuit_breaker.min_requests", 1, 1'000'000);
+      if (!v) return tl::unexpected(v.error());
+      b.min_requests = static_cast<int>(*v);
+    }
+    if (n["error_rate"]) {
+      const double rate = n["error_rate"].as<double>(-1);
+      if (rate <= 0 || rate > 1) return error("circuit_breaker.error_rate", "must be a fraction above 0 and at most 1, such as 0.5");
+      b.error_rate = rate;
+    }
+    struct Ms { const char* key; std::chrono::milliseconds* out; };
+    for (Ms m : {Ms{"window_ms", &b.window}, Ms{"cooldown_ms", &b.cooldown}}) {
+      if (n[m.key]) {
+        auto v = integer(n[m.key], fmt::format("circuit_breaker.{}", m.key), 1, 86'400'000);
         if (!v) return tl::unexpected(v.error());
         *m.out = std::chrono::milliseconds(*v);
       }

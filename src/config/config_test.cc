@@ -167,5 +167,21 @@ TEST(Config, ErrorsNameTheProblem) {
   ASSERT_FALSE(port);
 }
 
+TEST(Config, CircuitBreaker) {
+  auto c = parse("circuit_breaker: {failures: 3, error_rate: 0.25, min_requests: 8, window_ms: 5000, cooldown_ms: 700}",
+                 "t.yaml", env_of({}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->circuit_breaker.failures, 3);
+  EXPECT_DOUBLE_EQ(c->circuit_breaker.error_rate, 0.25);
+  EXPECT_EQ(c->circuit_breaker.min_requests, 8);
+  EXPECT_EQ(c->circuit_breaker.window.count(), 5000);
+  EXPECT_EQ(c->circuit_breaker.cooldown.count(), 700);
+  auto rate = parse("circuit_breaker: {error_rate: 2}", "t.yaml", env_of({}));
+  ASSERT_FALSE(rate);
+  EXPECT_NE(rate.error().message.find("circuit_breaker.error_rate"), std::string::npos) << rate.error().message;
+  auto typo = parse("circuit_breaker: {failure: 3}", "t.yaml", env_of({}));
+  ASSERT_FALSE(typo);
+}
+
 }  // namespace
 }  // namespace sy::config

@@ -184,8 +184,8 @@ bool append_with_cost(const http::SseEvent& ev, const catalog::Model& priced, st
 
 }  // namespace
 
-Gateway::Gateway(const SnapshotSource& source, http::ClientOptions options)
-    : snapshots_(source), client_(options) {}
+Gateway::Gateway(const SnapshotSource& source, http::ClientOptions options, CircuitBreakers* breakers)
+    : snapshots_(source), breakers_(breakers), client_(options) {}
 
 Gateway::~Gateway() = default;
 
@@ -325,6 +325,10 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     }
     co_return tl::unexpected(std::move(e));
   }
+  if (!last && breakers_ != nullptr && !breakers_->allow(target->provider->name(), target->model_id)) {
+    record(target->model_id, 0, "circuit_open");  // not retried blindly: the next option
+    continue;
+  }
   ctx.model.assign(target->model_id);
   ctx.provider.assign(target->provider->name());
   edits.update(f[kModel], target->upstream_quoted);
@@ -402,6 +406,7 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   if (!sent) {
     req.on_disconnect(nullptr);
     Error e = sent.error();
+    if (breakers_ != nullptr && !req.client_gone()) breakers_->record(ctx.provider, ctx.model, false);
     if (!last && !req.client_gone()) {  // refused, reset, timed out: the next attempt
       record(ctx.model, 0, error_code_name(e.code));
       continue;
@@ -410,6 +415,9 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     co_return tl::unexpected(std::move(e));
   }
   ctx.upstream_status = upstream->status();
+  if (breakers_ != nullptr && upstream->status() != 429) {  // 429: the provider is up; Retry-After rules
+    breakers_->record(ctx.provider, ctx.model, !fails_over(upstream->status()));
+  }
   if (fails_over(upstream->status()) && !last) {  // nothing has reached the client: try the next
     if (upstream->status() == 429) {
       if (const int s = retry_after_seconds(upstream->header("retry-after")); s > 0) cool_down(ctx.model, s);

@@ -17,6 +17,7 @@
 
 #include "core/json_scan.h"
 #include "core/result.h"
+#include "gateway/circuit.h"
 #include "gateway/dialect.h"
 #include "gateway/snapshot.h"
 #include "routing/router_set.h"
@@ -42,7 +43,8 @@ struct RequestContext {
 
 class Gateway {
  public:
-  Gateway(const SnapshotSource& source, http::ClientOptions options);
+  // `breakers` (shared by the workers, may be null) skip open circuits in attempt plans.
+  Gateway(const SnapshotSource& source, http::ClientOptions options, CircuitBreakers* breakers = nullptr);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
@@ -77,6 +79,7 @@ class Gateway {
   static constexpr size_t kMaxAttempts = 5;
 
   SnapshotCache snapshots_;
+  CircuitBreakers* breakers_;
   std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> cooldown_;
   http::Client client_;
   std::vector<json::Member> members_;  // the body's top-level members, per request before it suspends

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -167,6 +168,75 @@ TEST_F(Failover, StreamsFailOverBeforeTheirFirstByte) {
   EXPECT_EQ(a.header("x-switchyard-model"), "mock/len-3/seed-1");
   EXPECT_TRUE(a.body.starts_with("event: message_start\n")) << a.body;
   EXPECT_NE(a.body.find("event: message_stop\n"), std::string::npos) << a.body;
+}
+
+// Circuit breakers, on a gateway of their own (their state is process-wide).
+class Circuits : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    mock_ = new Process({SY_BINARY, "mock-upstream", "--port", "0"});
+    const int mock_port = port_in(mock_->wait_for_line("listening on"));
+    ASSERT_GT(mock_port, 0) << mock_->output();
+    config_ = std::filesystem::temp_directory_path() / ("switchyard-cb-" + std::to_string(getpid()) + ".yaml");
+    std::ofstream(config_) << fmt::format(R"(demo: false
+database: ':memory:'
+admin_key: sk-admin
+circuit_breaker: {{failures: 3, cooldown_ms: 400}}
+providers:
+  - {{name: flaky, kind: openai, base_url: 'http://127.0.0.1:{0}/v1', models: '*'}}
+  - {{name: good, kind: openai, base_url: 'http://127.0.0.1:{0}/v1', models: '*'}}
+routers:
+  guarded:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: flaky/status-500}}, weight: 1}}], fallbacks: [good/len-2]}}
+)",
+                                          mock_port);
+    gateway_ = new Process({SY_BINARY, "serve", "--config", config_.string(), "--listen", "127.0.0.1:0", "--workers", "2"});
+    port_ = port_in(gateway_->wait_for_line("listening on"));
+    ASSERT_GT(port_, 0) << gateway_->output();
+  }
+  static void TearDownTestSuite() {
+    delete gateway_;
+    delete mock_;
+    std::filesystem::remove(config_);
+  }
+  static std::string attempts() {
+    const Reply r = call(port_, "POST", "/v1/chat/completions", chat_body("switchyard/guarded", false));
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.header("x-switchyard-model"), "good/len-2");
+    return r.header("x-switchyard-attempts");
+  }
+  static inline Process* mock_ = nullptr;
+  static inline Process* gateway_ = nullptr;
+  static inline int port_ = 0;
+  static inline std::filesystem::path config_;
+};
+
+TEST_F(Circuits, OpenAfterConsecutiveFailuresThenProbeAfterTheCooldown) {
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(attempts().starts_with("flaky/status-500;status=500;")) << i;
+  }
+  // Open (shared by both workers): skipped without a request, the reason in the chain.
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(attempts().starts_with("flaky/status-500;status=0;error=circuit_open;")) << i;
+  }
+  const std::array<http::Header, 1> admin{http::Header{"authorization", "Bearer sk-admin"}};
+  const Reply health = call(port_, "GET", "/router/v1/health", "", admin);
+  ASSERT_EQ(health.status, 200) << health.body;
+  const bj::object h = bj::parse(health.body).as_object();
+  bool model_open = false, provider_open = false;
+  for (const auto& m : h.at("models").as_array()) {
+    model_open |= m.at("name") == "flaky/status-500" && m.at("state") == "open" && m.at("times_opened") == 1;
+  }
+  for (const auto& p : h.at("providers").as_array()) provider_open |= p.at("name") == "flaky" && p.at("state") == "open";
+  EXPECT_TRUE(model_open) << health.body;
+  EXPECT_TRUE(provider_open) << health.body;
+  EXPECT_EQ(call(port_, "GET", "/router/v1/health").status, 401);
+
+  // After the cool-down one request probes it; it fails again, so the circuit opens again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));
+  EXPECT_TRUE(attempts().starts_with("flaky/status-500;status=500;"));
+  EXPECT_TRUE(attempts().starts_with("flaky/status-500;status=0;error=circuit_open;"));
 }
 
 }  // namespace

@@ -1,0 +1,67 @@
+#pragma once
+// Circuit breakers per provider and per model, shared by the workers.
+//
+//   CircuitBreakers breakers(options);
+//   if (!breakers.allow("claude", "claude/claude-sonnet-4-5")) skip();   // open: not retried blindly
+//   breakers.record("claude", "claude/claude-sonnet-4-5", ok);
+//
+// A circuit opens after `failures` consecutive failures, or when at least `min_requests` of a
+// `window` failed at `error_rate` or more. After `cooldown` it is half-open: one request
+// probes it; success closes it, failure opens it again. Failures are what moves a request to
+// its next attempt (connection errors, 408/409/5xx), except 429, which Retry-After handles.
+// One mutex guards the table: each attempt takes it twice, uncontended in the common case.
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace sy::gateway {
+
+struct CircuitOptions {
+  int failures = 5;
+  double error_rate = 0.5;
+  int min_requests = 20;
+  std::chrono::milliseconds window{30'000};
+  std::chrono::milliseconds cooldown{30'000};
+};
+
+class CircuitBreakers {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit CircuitBreakers(CircuitOptions options = {}) : options_(options) {}
+
+  // Whether a request may go to `model` of `provider` now. A half-open circuit lets one probe
+  // through (this call is that probe's ticket).
+  bool allow(std::string_view provider, std::string_view model, Clock::time_point now = Clock::now());
+  void record(std::string_view provider, std::string_view model, bool ok, Clock::time_point now = Clock::now());
+  // {"providers": [{"name", "state", ...}], "models": [...]} for GET /router/v1/health.
+  std::string health_json(Clock::time_point now = Clock::now()) const;
+
+ private:
+  enum class State { kClosed, kOpen, kHalfOpen };
+  struct Circuit {
+    State state = State::kClosed;
+    int consecutive = 0;
+    int window_requests = 0;
+    int window_failures = 0;
+    Clock::time_point window_start{};
+    Clock::time_point opened_at{};
+    bool probing = false;
+    Clock::time_point probe_at{};
+    long opened = 0;  // times opened
+    long failures_total = 0;
+    long requests_total = 0;
+  };
+  int verdict(Circuit* c, Clock::time_point now) const;
+  void record(Circuit& c, bool ok, Clock::time_point now);
+  static Circuit& at(std::map<std::string, Circuit, std::less<>>& table, std::string_view key);
+
+  CircuitOptions options_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Circuit, std::less<>> providers_;
+  std::map<std::string, Circuit, std::less<>> models_;
+};
+
+}  // namespace sy::gateway
