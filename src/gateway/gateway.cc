@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
+#include <optional>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include <fmt/format.h>
 
@@ -267,6 +272,7 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   add_to_plan(wanted);
   int max_attempts = 0;
   int64_t deadline_ms = 0;
+  int64_t ttft_ms = 0;
   if (ctx.decision) {
     const routing::Decision& d = *ctx.decision;
     const routing::RouterSpec& spec = d.router->spec();
@@ -279,6 +285,12 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     }
     max_attempts = spec.failover.max_attempts;
     deadline_ms = spec.failover.deadline_ms;
+    ttft_ms = spec.failover.ttft_timeout_ms;
+  }
+  // A client may set its own first-token deadline (milliseconds) for this request.
+  if (const std::string_view v = req.header("x-switchyard-ttft-timeout-ms"); !v.empty()) {
+    int64_t ms = 0;
+    if (std::from_chars(v.data(), v.data() + v.size(), ms).ec == std::errc() && ms > 0) ttft_ms = ms;
   }
   std::vector<json::Field> listed;
   if (f[kModels].kind == json::Kind::kArray && json::scan_array(f[kModels].raw, listed)) {
@@ -305,10 +317,6 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   }
   const bool last = attempt + 1 >= attempts;
   wanted = plan[attempt];
-  if (!last && cooling_down(wanted)) {
-    record(wanted, 0, "cooling_down");
-    continue;
-  }
   std::string scratch_id;
   std::string scratch_quoted;
   auto target = snap->resolve(wanted, scratch_id, scratch_quoted);
@@ -324,6 +332,10 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
       continue;
     }
     co_return tl::unexpected(std::move(e));
+  }
+  if (!last && cooling_down(target->model_id)) {
+    record(target->model_id, 0, "cooling_down");
+    continue;
   }
   if (!last && breakers_ != nullptr && !breakers_->allow(target->provider->name(), target->model_id)) {
     record(target->model_id, 0, "circuit_open");  // not retried blindly: the next option
@@ -400,12 +412,32 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   const std::string_view request_path = ctx.count_tokens ? std::string_view(target_storage) : upstream_path;
   auto upstream = client_.exchange(target->provider->url());
   req.on_disconnect(upstream.get());
+  // TTFT failover: a stream whose first token is later than ttft_ms (from now: connect and
+  // head included) is cancelled and the next attempt starts. Not for a plan's last attempt.
+  const bool watch_ttft = stream && ttft_ms > 0 && !last && !ctx.count_tokens;
+  const auto watch = watch_ttft ? std::make_shared<FirstTokenWatch>() : nullptr;
+  std::optional<boost::asio::steady_timer> ttft_timer;
+  const StopWatching unwatch{watch.get()};
+  if (watch_ttft) {
+    watch->exchange = upstream.get();
+    const auto executor = co_await boost::asio::this_coro::executor;
+    ttft_timer.emplace(executor, std::chrono::milliseconds(ttft_ms));
+    ttft_timer->async_wait([watch](const boost::system::error_code& ec) {
+      if (ec || watch->exchange == nullptr) return;
+      watch->fired = true;
+      watch->exchange->cancel();
+    });
+  }
   auto sent = co_await upstream->send(
       {"POST", request_path, std::span(up_headers.data(), nh),
        translating ? std::span<const std::string_view>(translated_parts) : edits.parts()});
   if (!sent) {
     req.on_disconnect(nullptr);
     Error e = sent.error();
+    if (watch && watch->fired) {  // slow, not broken: the circuit is not told
+      record(ctx.model, 0, "ttft_timeout");
+      continue;
+    }
     if (breakers_ != nullptr && !req.client_gone()) breakers_->record(ctx.provider, ctx.model, false);
     if (!last && !req.client_gone()) {  // refused, reset, timed out: the next attempt
       record(ctx.model, 0, error_code_name(e.code));
@@ -426,6 +458,18 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     req.on_disconnect(nullptr);
     continue;  // the exchange is dropped unread: its connection closes
   }
+  std::string first_token;  // the stream up to its first token, read while the TTFT watch ran
+  if (watch_ttft && upstream->status() == 200 && upstream->header("content-type").starts_with("text/event-stream")) {
+    auto read = co_await read_to_first_token(*upstream, target->provider->protocol());
+    if (!read && watch->fired && !req.client_gone()) {
+      req.on_disconnect(nullptr);
+      record(ctx.model, 200, "ttft_timeout");
+      continue;
+    }
+    if (read) first_token = std::move(*read);
+  }
+  if (ttft_timer) ttft_timer->cancel();
+  if (watch) watch->exchange = nullptr;
   const bool failed_over = !chain.empty();
   if (failed_over) record(ctx.model, upstream->status(), {});
 
@@ -459,7 +503,7 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     if (auto v = upstream->header(name); !v.empty()) headers[n++] = {name, v};
   }
   if (translating && !ctx.count_tokens) {
-    auto r = co_await relay_translated(req, res, *upstream, headers, n, dialect, ctx, *target, canonical);
+    auto r = co_await relay_translated(req, res, *upstream, first_token, headers, n, dialect, ctx, *target, canonical);
     req.on_disconnect(nullptr);
     co_return r;
   }
@@ -468,7 +512,7 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   const std::string_view content_type = upstream->header("content-type");
   if (stream && upstream->status() == 200 && content_type.starts_with("text/event-stream")) {
     const catalog::Model* priced = dialect.protocol() == "openai" ? target->model : nullptr;
-    auto r = co_await relay_stream(req, res, *upstream, out_headers, dialect, priced);
+    auto r = co_await relay_stream(req, res, *upstream, first_token, out_headers, dialect, priced);
     req.on_disconnect(nullptr);
     co_return r;
   }
@@ -504,6 +548,32 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   }  // attempts
 }
 
+http::Task<Result<std::string>> Gateway::read_to_first_token(http::Exchange& upstream, std::string_view protocol) {
+  auto decoder = translate::make_stream_decoder(protocol);
+  http::SseParser parser;
+  std::vector<translate::StreamEvent> events;
+  std::string read;
+  bool found = false;
+  while (!found) {
+    auto piece = co_await upstream.read_some();
+    if (!piece) co_return tl::unexpected(piece.error());
+    if (piece->empty()) break;  // the relay reports a stream that ends early
+    read.append(*piece);
+    auto fed = parser.feed(*piece, [&](const http::SseEvent& ev) {
+      events.clear();
+      if (found || !decoder->decode(ev.event, ev.data, events)) return;
+      for (const auto& e : events) {
+        using T = translate::StreamEvent::Type;
+        found |= e.type == T::kTextDelta || e.type == T::kThinkingDelta || e.type == T::kToolInputDelta ||
+                 (e.type == T::kBlockStart && e.block == translate::PartKind::kToolUse) || e.type == T::kFinish ||
+                 e.type == T::kError;
+      }
+    });
+    if (!fed) break;
+  }
+  co_return read;
+}
+
 bool Gateway::cooling_down(std::string_view model) {
   const auto it = cooldown_.find(model);
   if (it == cooldown_.end()) return false;
@@ -522,7 +592,7 @@ void Gateway::cool_down(std::string_view model, int seconds) {
 }
 
 http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Response& res,
-                                               http::Exchange& upstream,
+                                               http::Exchange& upstream, std::string_view read_before,
                                                std::span<const http::Header> headers,
                                                const ClientDialect& dialect, const catalog::Model* priced) {
   if (!co_await res.begin_stream(200, "text/event-stream; charset=utf-8", headers)) co_return true;
@@ -530,20 +600,25 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
   std::string out;
   bool done = false;
   for (;;) {
-    auto piece = co_await upstream.read_some();
-    if (!piece) {
-      if (req.client_gone()) co_return true;
-      Error e = piece.error();
-      e.code = ErrorCode::kUpstreamUnreachable;
-      e.message = fmt::format("the provider's stream broke off: {}", e.message);
-      const std::string event = dialect.stream_error_event(e);
-      co_await res.write(event);
-      co_await res.end_stream();
-      co_return true;
+    std::string_view chunk = read_before;
+    read_before = {};
+    if (chunk.empty()) {
+      auto piece = co_await upstream.read_some();
+      if (!piece) {
+        if (req.client_gone()) co_return true;
+        Error e = piece.error();
+        e.code = ErrorCode::kUpstreamUnreachable;
+        e.message = fmt::format("the provider's stream broke off: {}", e.message);
+        const std::string event = dialect.stream_error_event(e);
+        co_await res.write(event);
+        co_await res.end_stream();
+        co_return true;
+      }
+      if (piece->empty()) break;
+      chunk = *piece;
     }
-    if (piece->empty()) break;
     out.clear();
-    auto fed = parser.feed(*piece, [&](const http::SseEvent& ev) {
+    auto fed = parser.feed(chunk, [&](const http::SseEvent& ev) {
       if (dialect.ends_stream(ev)) done = true;
       if (priced == nullptr || !append_with_cost(ev, *priced, out)) out.append(ev.raw);
     });

@@ -57,8 +57,10 @@ class Gateway {
   http::Client& client() { return client_; }
 
  private:
+  // `read_before`: bytes of the stream already read (up to its first token), relayed first.
   http::Task<Result<bool>> relay_stream(http::Request& req, http::Response& res,
-                                        http::Exchange& upstream, std::span<const http::Header> headers,
+                                        http::Exchange& upstream, std::string_view read_before,
+                                        std::span<const http::Header> headers,
                                         const ClientDialect& dialect, const catalog::Model* priced);
 
   // Cross-protocol requests (translated.cc): the body in the provider's dialect, and the answer
@@ -66,12 +68,27 @@ class Gateway {
   Result<std::string> translate_request(std::string_view body, const ClientDialect& dialect, const Target& target,
                                         bool auto_cache, translate::ChatRequest& out);
   http::Task<Result<bool>> relay_translated(http::Request& req, http::Response& res, http::Exchange& upstream,
-                                            std::span<http::Header> headers, size_t n, const ClientDialect& dialect,
+                                            std::string_view read_before, std::span<http::Header> headers, size_t n, const ClientDialect& dialect,
                                             RequestContext& ctx, const Target& target,
                                             const translate::ChatRequest& canonical);
 
   // A model whose provider answered 429 with Retry-After is skipped in plans until then (per
   // worker: nothing on the request path is shared).
+  // Reads a stream up to its first token (text, reasoning or a tool call; or its end), and
+  // returns the bytes read, for the relay to send first.
+  http::Task<Result<std::string>> read_to_first_token(http::Exchange& upstream, std::string_view protocol);
+  // The TTFT timer's view of an attempt: it cancels `exchange` if it fires first.
+  struct FirstTokenWatch {
+    http::Exchange* exchange = nullptr;
+    bool fired = false;
+  };
+  struct StopWatching {  // the timer must not reach an exchange that is gone
+    FirstTokenWatch* watch;
+    ~StopWatching() {
+      if (watch != nullptr) watch->exchange = nullptr;
+    }
+  };
+
   bool cooling_down(std::string_view model);
   void cool_down(std::string_view model, int seconds);
 

@@ -102,7 +102,7 @@ Result<std::string> Gateway::translate_request(std::string_view body, const Clie
 }
 
 http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Response& res, http::Exchange& upstream,
-                                                   std::span<http::Header> headers, size_t n,
+                                                   std::string_view read_before, std::span<http::Header> headers, size_t n,
                                                    const ClientDialect& dialect, RequestContext& ctx,
                                                    const Target& target, const translate::ChatRequest& canonical) {
   const std::string_view provider_protocol = target.provider->protocol();
@@ -122,20 +122,25 @@ http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Res
     std::string cost;
     Result<bool> decoded = true;
     for (;;) {
-      auto piece = co_await upstream.read_some();
-      if (!piece) {
-        if (req.client_gone()) co_return true;
-        Error e = piece.error();
-        e.code = ErrorCode::kUpstreamUnreachable;
-        e.message = fmt::format("the provider's stream broke off: {}", e.message);
-        const std::string event = dialect.stream_error_event(e);
-        co_await res.write(event);
-        co_await res.end_stream();
-        co_return true;
+      std::string_view chunk = read_before;
+      read_before = {};
+      if (chunk.empty()) {
+        auto piece = co_await upstream.read_some();
+        if (!piece) {
+          if (req.client_gone()) co_return true;
+          Error e = piece.error();
+          e.code = ErrorCode::kUpstreamUnreachable;
+          e.message = fmt::format("the provider's stream broke off: {}", e.message);
+          const std::string event = dialect.stream_error_event(e);
+          co_await res.write(event);
+          co_await res.end_stream();
+          co_return true;
+        }
+        if (piece->empty()) break;
+        chunk = *piece;
       }
-      if (piece->empty()) break;
       out.clear();
-      auto fed = parser.feed(*piece, [&](const http::SseEvent& ev) {
+      auto fed = parser.feed(chunk, [&](const http::SseEvent& ev) {
         if (!decoded) return;
         events.clear();
         decoded = decoder->decode(ev.event, ev.data, events);

@@ -58,6 +58,14 @@ routers:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: mock/status-429/retry-after-30s}}, weight: 1}}]}}
     fallbacks: [mock/len-2]
+  slow:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/ttft-1500ms/len-3}}, weight: 1}}], fallbacks: [claude/len-3/seed-1]}}
+    failover: {{ttftTimeoutMs: 200}}
+  quick:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/len-5/seed-3/gap-1ms}}, weight: 1}}], fallbacks: [mock/len-2]}}
+    failover: {{ttftTimeoutMs: 5000}}
   variants:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: mock/status-503}}, weight: 1}}, {{variant: {{modelId: mock/status-503/seed-1}}, weight: 0}}, {{variant: {{modelId: claude/len-1}}, weight: 0}}]}}
@@ -168,6 +176,58 @@ TEST_F(Failover, StreamsFailOverBeforeTheirFirstByte) {
   EXPECT_EQ(a.header("x-switchyard-model"), "mock/len-3/seed-1");
   EXPECT_TRUE(a.body.starts_with("event: message_start\n")) << a.body;
   EXPECT_NE(a.body.find("event: message_stop\n"), std::string::npos) << a.body;
+}
+
+std::string streamed_text(const std::string& body) {
+  std::string text;
+  size_t at = 0;
+  while ((at = body.find("data: {", at)) != std::string::npos) {
+    const size_t end = body.find("\n\n", at);
+    const bj::value v = bj::parse(std::string_view(body).substr(at + 6, end - at - 6));
+    at = end;
+    for (const auto& c : v.at("choices").as_array()) {
+      if (const auto* content = c.at("delta").as_object().if_contains("content")) text += content->as_string();
+    }
+  }
+  return text;
+}
+
+TEST_F(Failover, ASlowFirstTokenMovesToTheNextAttempt) {
+  const Reply s = chat("switchyard/slow", true);
+  ASSERT_EQ(s.status, 200) << s.body;
+  EXPECT_EQ(s.header("x-switchyard-model"), "claude/len-3/seed-1");
+  const std::string a = s.header("x-switchyard-attempts");
+  EXPECT_TRUE(a.starts_with("mock/ttft-1500ms/len-3;status=")) << a;
+  EXPECT_NE(a.find(";error=ttft_timeout;"), std::string::npos) << a;
+  EXPECT_EQ(s.body.find("error"), std::string::npos) << s.body;  // the client saw one clean stream
+  EXPECT_EQ(streamed_text(s.body), std::string(bj::parse(chat("claude/len-3/seed-1").body)
+                                                   .at("choices").at(0).at("message").at("content").as_string()));
+
+  // The client's own deadline, on a plan of its own.
+  const std::array<http::Header, 1> ttft{http::Header{"x-switchyard-ttft-timeout-ms", "150"}};
+  const Reply own = call(port_, "POST", "/v1/chat/completions",
+                         chat_body("mock/ttft-1500ms/len-2", true, R"(,"models":["mock/len-2"])"), ttft);
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(own.header("x-switchyard-model"), "mock/len-2");
+  EXPECT_NE(own.header("x-switchyard-attempts").find("error=ttft_timeout"), std::string::npos);
+
+  // An Anthropic client: the slow attempt was being translated, the fallback is not.
+  const Reply a2 = call(port_, "POST", "/v1/messages",
+                        R"({"model":"switchyard/slow","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"Hi"}]})");
+  ASSERT_EQ(a2.status, 200) << a2.body;
+  EXPECT_EQ(a2.header("x-switchyard-model"), "claude/len-3/seed-1");
+  EXPECT_TRUE(a2.body.starts_with("event: message_start\n")) << a2.body;
+}
+
+TEST_F(Failover, AFastFirstTokenStreamsAsIfUnwatched) {
+  const Reply watched = chat("switchyard/quick", true);
+  ASSERT_EQ(watched.status, 200) << watched.body;
+  EXPECT_EQ(watched.header("x-switchyard-model"), "mock/len-5/seed-3/gap-1ms");
+  EXPECT_TRUE(watched.header("x-switchyard-attempts").empty());
+  const Reply direct = chat("mock/len-5/seed-3/gap-1ms", true);
+  EXPECT_FALSE(streamed_text(direct.body).empty());
+  EXPECT_EQ(streamed_text(watched.body), streamed_text(direct.body));
+  EXPECT_TRUE(watched.body.ends_with("data: [DONE]\n\n")) << watched.body;
 }
 
 // Circuit breakers, on a gateway of their own (their state is process-wide).
