@@ -66,6 +66,13 @@ routers:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: mock/len-5/seed-3/gap-1ms}}, weight: 1}}], fallbacks: [mock/len-2]}}
     failover: {{ttftTimeoutMs: 5000}}
+  breaks:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/len-10/reset-after-3/gap-1ms}}, weight: 1}}], fallbacks: [mock/len-2]}}
+  hung:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/hang}}, weight: 1}}], fallbacks: [claude/len-2]}}
+    failover: {{ttftTimeoutMs: 200}}
   variants:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: mock/status-503}}, weight: 1}}, {{variant: {{modelId: mock/status-503/seed-1}}, weight: 0}}, {{variant: {{modelId: claude/len-1}}, weight: 0}}]}}
@@ -228,6 +235,41 @@ TEST_F(Failover, AFastFirstTokenStreamsAsIfUnwatched) {
   EXPECT_FALSE(streamed_text(direct.body).empty());
   EXPECT_EQ(streamed_text(watched.body), streamed_text(direct.body));
   EXPECT_TRUE(watched.body.ends_with("data: [DONE]\n\n")) << watched.body;
+}
+
+TEST_F(Failover, AStreamThatBreaksAfterItsFirstTokensEndsWithAnErrorEvent) {
+  // Tokens have reached the client: the attempt is not silently replaced, even with a fallback.
+  const Reply s = chat("switchyard/breaks", true);
+  ASSERT_EQ(s.status, 200) << s.body;
+  EXPECT_EQ(s.header("x-switchyard-model"), "mock/len-10/reset-after-3/gap-1ms");
+  const size_t last = s.body.rfind("data: ");
+  ASSERT_NE(last, std::string::npos) << s.body;
+  const bj::value error = bj::parse(std::string_view(s.body).substr(last + 6));
+  EXPECT_NE(std::string(error.at("error").at("message").as_string()).find("broke off"), std::string::npos) << s.body;
+  EXPECT_EQ(s.body.find("[DONE]"), std::string::npos) << s.body;
+  EXPECT_EQ(streamed_text(s.body.substr(0, last)).empty(), false);
+
+  // Anthropic clients get `event: error`, passed through or translated.
+  for (std::string_view model : {"claude/len-10/reset-after-3/gap-1ms", "mock/len-10/reset-after-3/gap-1ms"}) {
+    const Reply a = call(port_, "POST", "/v1/messages",
+                         fmt::format(R"({{"model":"{}","max_tokens":50,"stream":true,"messages":[{{"role":"user","content":"Hi"}}]}})", model));
+    ASSERT_EQ(a.status, 200) << a.body;
+    EXPECT_NE(a.body.find("event: content_block_delta"), std::string::npos) << a.body;
+    const size_t at = a.body.rfind("event: error\ndata: ");
+    ASSERT_NE(at, std::string::npos) << model << "\n" << a.body;
+    const bj::value e = bj::parse(std::string_view(a.body).substr(at + 19));
+    EXPECT_EQ(e.at("type"), "error");
+    EXPECT_TRUE(e.at("error").at("message").is_string());
+    EXPECT_EQ(a.body.find("event: message_stop"), std::string::npos) << a.body;
+  }
+}
+
+TEST_F(Failover, AProviderThatHangsIsLeftForTheNextAttempt) {
+  const Reply s = chat("switchyard/hung", true);
+  ASSERT_EQ(s.status, 200) << s.body;
+  EXPECT_EQ(s.header("x-switchyard-model"), "claude/len-2");
+  EXPECT_TRUE(s.header("x-switchyard-attempts").starts_with("mock/hang;status=0;error=ttft_timeout;"))
+      << s.header("x-switchyard-attempts");
 }
 
 // Circuit breakers, on a gateway of their own (their state is process-wide).
