@@ -412,30 +412,49 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   const std::string_view request_path = ctx.count_tokens ? std::string_view(target_storage) : upstream_path;
   auto upstream = client_.exchange(target->provider->url());
   req.on_disconnect(upstream.get());
-  // TTFT failover: a stream whose first token is later than ttft_ms (from now: connect and
-  // head included) is cancelled and the next attempt starts. Not for a plan's last attempt.
+  // Two watches share one timer. TTFT failover: a stream whose first token is later than
+  // ttft_ms (from now: connect and head included) is cancelled and the next attempt starts
+  // (not for a plan's last attempt). The plan's deadline: an attempt still without an answer
+  // (a whole answer, or a stream's first token) when it passes is cancelled, and the request
+  // ends with a 504.
   const bool watch_ttft = stream && ttft_ms > 0 && !last && !ctx.count_tokens;
-  const auto watch = watch_ttft ? std::make_shared<FirstTokenWatch>() : nullptr;
-  std::optional<boost::asio::steady_timer> ttft_timer;
+  const bool watching = watch_ttft || deadline_ms > 0;
+  const auto watch = watching ? std::make_shared<FirstTokenWatch>() : nullptr;
+  std::optional<boost::asio::steady_timer> watch_timer;
   const StopWatching unwatch{watch.get()};
-  if (watch_ttft) {
+  if (watching) {
+    const auto now = std::chrono::steady_clock::now();
+    auto fire_at = deadline_ms > 0 ? started + std::chrono::milliseconds(deadline_ms) : now + std::chrono::milliseconds(ttft_ms);
+    if (watch_ttft && now + std::chrono::milliseconds(ttft_ms) < fire_at) {
+      fire_at = now + std::chrono::milliseconds(ttft_ms);
+    } else {
+      watch->deadline = deadline_ms > 0;
+    }
     watch->exchange = upstream.get();
     const auto executor = co_await boost::asio::this_coro::executor;
-    ttft_timer.emplace(executor, std::chrono::milliseconds(ttft_ms));
-    ttft_timer->async_wait([watch](const boost::system::error_code& ec) {
+    watch_timer.emplace(executor, fire_at);
+    watch_timer->async_wait([watch](const boost::system::error_code& ec) {
       if (ec || watch->exchange == nullptr) return;
       watch->fired = true;
       watch->exchange->cancel();
     });
   }
+  // After the watch cancelled an attempt: the next one, or the deadline's 504.
+  auto watch_error = [&](int status) -> Error {
+    record(ctx.model, status, watch->deadline ? "deadline" : "ttft_timeout");
+    return Error{ErrorCode::kUpstreamTimeout,
+                 fmt::format("No answer within the router's failover deadline of {} ms; attempts: {}", deadline_ms, chain),
+                 {}, 0};
+  };
   auto sent = co_await upstream->send(
       {"POST", request_path, std::span(up_headers.data(), nh),
        translating ? std::span<const std::string_view>(translated_parts) : edits.parts()});
   if (!sent) {
     req.on_disconnect(nullptr);
     Error e = sent.error();
-    if (watch && watch->fired) {  // slow, not broken: the circuit is not told
-      record(ctx.model, 0, "ttft_timeout");
+    if (watch && watch->fired && !req.client_gone()) {  // slow, not broken: the circuit is not told
+      Error timeout = watch_error(0);  // no answer head
+      if (watch->deadline) co_return tl::unexpected(std::move(timeout));
       continue;
     }
     if (breakers_ != nullptr && !req.client_gone()) breakers_->record(ctx.provider, ctx.model, false);
@@ -458,17 +477,30 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     req.on_disconnect(nullptr);
     continue;  // the exchange is dropped unread: its connection closes
   }
-  std::string first_token;  // the stream up to its first token, read while the TTFT watch ran
-  if (watch_ttft && upstream->status() == 200 && upstream->header("content-type").starts_with("text/event-stream")) {
-    auto read = co_await read_to_first_token(*upstream, target->provider->protocol());
+  // Under the watch: a stream up to its first token (its events so far held back), or a whole
+  // answer.
+  const bool streaming = stream && upstream->status() == 200 && upstream->header("content-type").starts_with("text/event-stream");
+  std::string first_token;
+  std::optional<std::string> whole;
+  if (watching && (streaming || !ctx.count_tokens)) {
+    Result<std::string> read = std::string();
+    if (streaming) {
+      auto r = co_await read_to_first_token(*upstream, target->provider->protocol());
+      read = std::move(r);
+    } else {
+      auto r = co_await upstream->read_body();
+      read = std::move(r);
+    }
     if (!read && watch->fired && !req.client_gone()) {
       req.on_disconnect(nullptr);
-      record(ctx.model, 200, "ttft_timeout");
+      Error timeout = watch_error(upstream->status());
+      if (watch->deadline) co_return tl::unexpected(std::move(timeout));
       continue;
     }
-    if (read) first_token = std::move(*read);
+    if (read && streaming) first_token = std::move(*read);
+    if (read && !streaming) whole = std::move(*read);
   }
-  if (ttft_timer) ttft_timer->cancel();
+  if (watch_timer) watch_timer->cancel();
   if (watch) watch->exchange = nullptr;
   const bool failed_over = !chain.empty();
   if (failed_over) record(ctx.model, upstream->status(), {});
@@ -503,7 +535,7 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     if (auto v = upstream->header(name); !v.empty()) headers[n++] = {name, v};
   }
   if (translating && !ctx.count_tokens) {
-    auto r = co_await relay_translated(req, res, *upstream, first_token, headers, n, dialect, ctx, *target, canonical);
+    auto r = co_await relay_translated(req, res, *upstream, first_token, whole, headers, n, dialect, ctx, *target, canonical);
     req.on_disconnect(nullptr);
     co_return r;
   }
@@ -516,7 +548,13 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     req.on_disconnect(nullptr);
     co_return r;
   }
-  auto answer = co_await upstream->read_body();
+  Result<std::string> answer = std::string();
+  if (whole) {
+    answer = std::move(*whole);
+  } else {
+    auto r = co_await upstream->read_body();
+    answer = std::move(r);
+  }
   req.on_disconnect(nullptr);
   if (!answer) {
     Error e = answer.error();

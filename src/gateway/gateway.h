@@ -67,8 +67,10 @@ class Gateway {
   // back in the client's.
   Result<std::string> translate_request(std::string_view body, const ClientDialect& dialect, const Target& target,
                                         bool auto_cache, translate::ChatRequest& out);
+  // `whole`: the answer when it was read already (under the deadline's watch).
   http::Task<Result<bool>> relay_translated(http::Request& req, http::Response& res, http::Exchange& upstream,
-                                            std::string_view read_before, std::span<http::Header> headers, size_t n, const ClientDialect& dialect,
+                                            std::string_view read_before, std::optional<std::string>& whole,
+                                            std::span<http::Header> headers, size_t n, const ClientDialect& dialect,
                                             RequestContext& ctx, const Target& target,
                                             const translate::ChatRequest& canonical);
 
@@ -80,6 +82,7 @@ class Gateway {
   // The TTFT timer's view of an attempt: it cancels `exchange` if it fires first.
   struct FirstTokenWatch {
     http::Exchange* exchange = nullptr;
+    bool deadline = false;  // the timer is the plan's deadline, not the TTFT limit
     bool fired = false;
   };
   struct StopWatching {  // the timer must not reach an exchange that is gone

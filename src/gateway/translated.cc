@@ -102,7 +102,8 @@ Result<std::string> Gateway::translate_request(std::string_view body, const Clie
 }
 
 http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Response& res, http::Exchange& upstream,
-                                                   std::string_view read_before, std::span<http::Header> headers, size_t n,
+                                                   std::string_view read_before, std::optional<std::string>& whole,
+                                                   std::span<http::Header> headers, size_t n,
                                                    const ClientDialect& dialect, RequestContext& ctx,
                                                    const Target& target, const translate::ChatRequest& canonical) {
   const std::string_view provider_protocol = target.provider->protocol();
@@ -171,7 +172,13 @@ http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Res
     co_return true;
   }
 
-  auto answer = co_await upstream.read_body();
+  Result<std::string> answer = std::string();
+  if (whole) {
+    answer = std::move(*whole);
+  } else {
+    auto r = co_await upstream.read_body();
+    answer = std::move(r);
+  }
   if (!answer) {
     Error e = answer.error();
     e.message = fmt::format("provider '{}' failed while answering: {}", ctx.provider, e.message);

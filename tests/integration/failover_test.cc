@@ -73,6 +73,10 @@ routers:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: mock/hang}}, weight: 1}}], fallbacks: [claude/len-2]}}
     failover: {{ttftTimeoutMs: 200}}
+  deadline:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/hang}}, weight: 1}}], fallbacks: [mock/len-2]}}
+    failover: {{deadlineMs: 300}}
   variants:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: mock/status-503}}, weight: 1}}, {{variant: {{modelId: mock/status-503/seed-1}}, weight: 0}}, {{variant: {{modelId: claude/len-1}}, weight: 0}}]}}
@@ -270,6 +274,21 @@ TEST_F(Failover, AProviderThatHangsIsLeftForTheNextAttempt) {
   EXPECT_EQ(s.header("x-switchyard-model"), "claude/len-2");
   EXPECT_TRUE(s.header("x-switchyard-attempts").starts_with("mock/hang;status=0;error=ttft_timeout;"))
       << s.header("x-switchyard-attempts");
+}
+
+TEST_F(Failover, ThePlansDeadlineEndsAHungAttemptWithA504) {
+  for (bool stream : {false, true}) {
+    const Reply r = chat("switchyard/deadline", stream);
+    EXPECT_EQ(r.status, 504) << r.body;
+    const bj::value e = bj::parse(r.body);
+    EXPECT_NE(std::string(e.at("error").at("message").as_string()).find("failover deadline of 300 ms; attempts: mock/hang;status=0;error=deadline;"),
+              std::string::npos)
+        << r.body;
+  }
+  const Reply a = call(port_, "POST", "/v1/messages",
+                       R"({"model":"switchyard/deadline","max_tokens":50,"messages":[{"role":"user","content":"Hi"}]})");
+  EXPECT_EQ(a.status, 504) << a.body;
+  EXPECT_EQ(bj::parse(a.body).at("type"), "error") << a.body;
 }
 
 // Circuit breakers, on a gateway of their own (their state is process-wide).
