@@ -174,6 +174,10 @@ http::Task<void> anthropic_messages(http::Request& req, http::Response& res, con
     co_return;
   }
   if (!co_await sleeper.sleep(req, b.ttft)) co_return;
+  if (b.drop) {  // a reset before any byte of the answer
+    res.abort();
+    co_return;
+  }
   if (b.status != 200) {
     switch (b.status) {
       case 429: co_await send_error(res, 429, "Number of request tokens has exceeded your per-minute rate limit", b.retry_after_s); break;

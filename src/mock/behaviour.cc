@@ -43,6 +43,8 @@ void apply(Behaviour& b, std::string_view key, std::string_view value) {
     if (auto v = number(value)) b.seed = static_cast<uint64_t>(*v);
   } else if (key == "hang") {
     b.hang = flag(value);
+  } else if (key == "drop") {
+    b.drop = flag(value);
   } else if (key == "echo") {
     b.echo = flag(value);
   } else if (key == "tool") {
@@ -78,7 +80,7 @@ void apply_segment(Behaviour& b, std::string_view seg) {
     b.hang = true;
     return;
   }
-  if (seg == "echo" || seg == "tool" || seg == "think") {
+  if (seg == "echo" || seg == "tool" || seg == "think" || seg == "drop") {
     apply(b, seg, {});
     return;
   }
@@ -105,7 +107,7 @@ Behaviour Behaviour::parse(std::string_view model, const http::Request* headers)
   if (headers != nullptr) {
     static constexpr std::string_view kKeys[] = {"ttft",        "tps",  "gap",  "len",  "status", "retry-after",
                                                  "reset-after", "seed", "hang", "echo", "tool",   "think",
-                                                 "cached"};
+                                                 "cached",      "drop"};
     for (std::string_view key : kKeys) {
       std::string name = "x-mock-";
       name += key;

@@ -6,7 +6,8 @@
 //
 // Model-name segments (any order, '/'-separated): ttft-<N>ms, tps-<N>, gap-<N>ms (fixed pace,
 // overrides tps), len-<N> (completion tokens), status-<code>, retry-after-<N>s (with a 429),
-// reset-after-<N> (tokens, then a TCP reset), hang (never answer), echo (the answer's content
+// reset-after-<N> (tokens, then a TCP reset), drop (a TCP reset before any byte of the
+// answer), hang (never answer), echo (the answer's content
 // is the request body as received: tests see what the gateway sent), seed-<N>, tool (when the
 // request declares tools, answer with a call to the forced or first one; a request whose last
 // message is a tool result gets text, so a client's tool loop ends), think or think-<N> (the
@@ -31,6 +32,7 @@ struct Behaviour {
   int retry_after_s = 1;
   int reset_after = -1;  // tokens; -1: never
   bool hang = false;
+  bool drop = false;  // reset the connection (after ttft) before any byte of the answer
   bool echo = false;  // answer (non-stream) with the request body as the content
   bool tool = false;  // answer with a tool call when the request declares tools
   int think = 0;      // reasoning tokens before the answer

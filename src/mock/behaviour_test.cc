@@ -28,6 +28,8 @@ TEST(Behaviour, FaultsAndSeed) {
   EXPECT_EQ(b.seed, 7u);
   EXPECT_EQ(b.gap, milliseconds(20));
   EXPECT_TRUE(Behaviour::parse("x/hang").hang);
+  EXPECT_TRUE(Behaviour::parse("x/drop").drop);
+  EXPECT_FALSE(Behaviour::parse("x/hang").drop);
   EXPECT_TRUE(Behaviour::parse("echo").echo);
   EXPECT_FALSE(Behaviour::parse("fast").echo);
 }

@@ -192,6 +192,10 @@ Task<void> generate(Request& req, Response& res, const std::string& model, bool 
     co_return;
   }
   if (!co_await sleeper.sleep(req, b.ttft)) co_return;
+  if (b.drop) {  // a reset before any byte of the answer
+    res.abort();
+    co_return;
+  }
   if (b.status != 200) {
     const std::string retry =
         fmt::format(R"([{{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"{}s"}}])", b.retry_after_s);

@@ -134,6 +134,10 @@ Task<void> openai_chat(Request& req, Response& res) {
     co_return;
   }
   if (!co_await sleeper.sleep(req, b.ttft)) co_return;
+  if (b.drop) {  // a reset before any byte of the answer
+    res.abort();
+    co_return;
+  }
   if (b.status != 200) {
     co_await fault(res, b);
     co_return;

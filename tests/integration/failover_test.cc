@@ -27,8 +27,10 @@ class Failover : public ::testing::Test {
     ASSERT_GT(mock_port_, 0) << mock_->output();
     config_ = std::filesystem::temp_directory_path() / ("switchyard-fo-" + std::to_string(getpid()) + ".yaml");
     const std::string base = "http://127.0.0.1:" + std::to_string(mock_port_);
+    // Circuit breakers have a suite of their own (Circuits): here they stay out of the way.
     std::ofstream(config_) << fmt::format(R"(demo: false
 database: ':memory:'
+circuit_breaker: {{failures: 1000, min_requests: 100000}}
 providers:
   - {{name: mock, kind: openai, base_url: {0}/v1, models: '*'}}
   - {{name: claude, kind: anthropic, base_url: {0}/v1, models: '*'}}
@@ -73,6 +75,9 @@ routers:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: mock/hang}}, weight: 1}}], fallbacks: [claude/len-2]}}
     failover: {{ttftTimeoutMs: 200}}
+  dropped:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/drop}}, weight: 1}}], fallbacks: [claude/drop, mock/len-2]}}
   deadline:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: mock/hang}}, weight: 1}}], fallbacks: [mock/len-2]}}
@@ -274,6 +279,22 @@ TEST_F(Failover, AProviderThatHangsIsLeftForTheNextAttempt) {
   EXPECT_EQ(s.header("x-switchyard-model"), "claude/len-2");
   EXPECT_TRUE(s.header("x-switchyard-attempts").starts_with("mock/hang;status=0;error=ttft_timeout;"))
       << s.header("x-switchyard-attempts");
+}
+
+TEST_F(Failover, AResetBeforeTheAnswerMovesOn) {
+  for (bool stream : {false, true}) {
+    const Reply r = chat("switchyard/dropped", stream);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.header("x-switchyard-model"), "mock/len-2");
+    const std::string a = r.header("x-switchyard-attempts");
+    EXPECT_TRUE(a.starts_with("mock/drop;status=0;error=upstream_")) << a;
+    EXPECT_NE(a.find(", claude/drop;status=0;error=upstream_"), std::string::npos) << a;
+    const Reply m = call(port_, "POST", "/v1/messages",
+                         fmt::format(R"({{"model":"switchyard/dropped","max_tokens":50,"stream":{},"messages":[{{"role":"user","content":"Hi"}}]}})",
+                                     stream));
+    ASSERT_EQ(m.status, 200) << m.body;
+    EXPECT_EQ(m.header("x-switchyard-model"), "mock/len-2");
+  }
 }
 
 TEST_F(Failover, ThePlansDeadlineEndsAHungAttemptWithA504) {
