@@ -120,9 +120,7 @@ int serve(const ServeFlags& flags) {
                                 c.database));
   }
 
-  const auto& cb = c.circuit_breaker;
-  gateway::CircuitBreakers breakers({.failures = cb.failures, .error_rate = cb.error_rate, .min_requests = cb.min_requests,
-                                     .window = cb.window, .cooldown = cb.cooldown});
+  gateway::CircuitBreakers breakers(c.circuit_breaker);
   api::ServerState state;
   state.breakers = &breakers;
   http::ServerOptions so{c.host, c.port, c.workers, c.limits};

@@ -41,6 +41,17 @@ struct RouterSeed {
   std::string json;  // the router document, converted from YAML
 };
 
+// Circuit breakers (gateway/circuit.h): a circuit opens after `failures` consecutive failures,
+// or when `min_requests` of a `window` failed at `error_rate` or more; one request probes it
+// after `cooldown`.
+struct CircuitBreaker {
+  int failures = 5;
+  double error_rate = 0.5;
+  int min_requests = 20;
+  std::chrono::milliseconds window{30'000};
+  std::chrono::milliseconds cooldown{30'000};
+};
+
 struct Config {
   std::string source = "built-in defaults";  // where the settings came from
   std::string host = "127.0.0.1";
@@ -54,14 +65,7 @@ struct Config {
   std::vector<RouterSeed> routers;
   std::string admin_key;              // for /router/v1/*; empty: generated and kept in the database
   std::vector<std::string> api_keys;  // gateway keys for /v1/*; empty: no key required
-  // Circuit breakers (gateway/circuit.h): consecutive failures, error rate over a window, cool-down.
-  struct CircuitBreaker {
-    int failures = 5;
-    double error_rate = 0.5;
-    int min_requests = 20;
-    std::chrono::milliseconds window{30'000};
-    std::chrono::milliseconds cooldown{30'000};
-  } circuit_breaker;
+  CircuitBreaker circuit_breaker;
   std::vector<std::string> notes;  // what a person starting the server should know
 };
 

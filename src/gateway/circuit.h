@@ -17,15 +17,12 @@
 #include <string>
 #include <string_view>
 
+#include "config/config.h"
+
 namespace sy::gateway {
 
-struct CircuitOptions {
-  int failures = 5;
-  double error_rate = 0.5;
-  int min_requests = 20;
-  std::chrono::milliseconds window{30'000};
-  std::chrono::milliseconds cooldown{30'000};
-};
+// failures, error_rate, min_requests, window, cooldown: `circuit_breaker` of switchyard.yaml.
+using CircuitOptions = config::CircuitBreaker;
 
 class CircuitBreakers {
  public:

@@ -298,6 +298,8 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
       if (m.kind == json::Kind::kString) add_to_plan(m.raw.substr(1, m.raw.size() - 2));
     }
   }
+  // Whether the body a translation reads must be the edited one (the model it ignores).
+  bool rewritten = !edits.empty();
   if (f[kModels].present()) edits.remove_field(f[kModels], "models");  // ours, not the provider's
   const size_t attempts = std::min(plan.size(), max_attempts > 0 ? static_cast<size_t>(max_attempts) : kMaxAttempts);
   const auto started = std::chrono::steady_clock::now();
@@ -348,6 +350,7 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
                           target->provider->protocol() == "anthropic";
   if (auto_cache && dialect.protocol() == "anthropic" && !cache_marked) {
     cache_marked = true;
+    rewritten = true;
     const bool system_edited = ctx.decision->variant != nullptr && !ctx.decision->variant->overrides.system_prompt_prefix.empty();
     add_cache_breakpoints(body, f, system_edited, edits);
   }
@@ -357,9 +360,12 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   std::string translated;
   std::array<std::string_view, 1> translated_parts{};
   if (translating) {
-    std::string edited;
-    for (std::string_view part : edits.parts()) edited += part;
-    auto written = translate_request(edited, dialect, *target, auto_cache, canonical);
+    std::string edited;  // the body joined with its edits, only when it has more than the model's
+    if (rewritten) {
+      for (std::string_view part : edits.parts()) edited += part;
+    }
+    auto written = translate_request(rewritten ? std::string_view(edited) : std::string_view(body), dialect, *target,
+                                     auto_cache, canonical);
     if (!written) co_return tl::unexpected(std::move(written.error()));
     translated = std::move(*written);
     translated_parts[0] = translated;
@@ -612,6 +618,27 @@ http::Task<Result<std::string>> Gateway::read_to_first_token(http::Exchange& ups
   co_return read;
 }
 
+http::Task<std::optional<std::string_view>> Gateway::next_piece(http::Request& req, http::Response& res,
+                                                                http::Exchange& upstream, std::string_view& read_before,
+                                                                const ClientDialect& dialect) {
+  if (!read_before.empty()) {
+    const std::string_view piece = read_before;
+    read_before = {};
+    co_return piece;
+  }
+  auto piece = co_await upstream.read_some();
+  if (piece) co_return *piece;
+  if (!req.client_gone()) {
+    Error e = piece.error();
+    e.code = ErrorCode::kUpstreamUnreachable;
+    e.message = fmt::format("the provider's stream broke off: {}", e.message);
+    const std::string event = dialect.stream_error_event(e);
+    co_await res.write(event);
+    co_await res.end_stream();
+  }
+  co_return std::nullopt;
+}
+
 bool Gateway::cooling_down(std::string_view model) {
   const auto it = cooldown_.find(model);
   if (it == cooldown_.end()) return false;
@@ -638,25 +665,11 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
   std::string out;
   bool done = false;
   for (;;) {
-    std::string_view chunk = read_before;
-    read_before = {};
-    if (chunk.empty()) {
-      auto piece = co_await upstream.read_some();
-      if (!piece) {
-        if (req.client_gone()) co_return true;
-        Error e = piece.error();
-        e.code = ErrorCode::kUpstreamUnreachable;
-        e.message = fmt::format("the provider's stream broke off: {}", e.message);
-        const std::string event = dialect.stream_error_event(e);
-        co_await res.write(event);
-        co_await res.end_stream();
-        co_return true;
-      }
-      if (piece->empty()) break;
-      chunk = *piece;
-    }
+    const auto chunk = co_await next_piece(req, res, upstream, read_before, dialect);
+    if (!chunk) co_return true;
+    if (chunk->empty()) break;
     out.clear();
-    auto fed = parser.feed(chunk, [&](const http::SseEvent& ev) {
+    auto fed = parser.feed(*chunk, [&](const http::SseEvent& ev) {
       if (dialect.ends_stream(ev)) done = true;
       if (priced == nullptr || !append_with_cost(ev, *priced, out)) out.append(ev.raw);
     });

@@ -76,6 +76,12 @@ class Gateway {
 
   // A model whose provider answered 429 with Retry-After is skipped in plans until then (per
   // worker: nothing on the request path is shared).
+  // The next piece of a relayed stream: `read_before` (once), then the provider's; "" at the
+  // stream's end. nullopt when the relay must stop: the client left, or the stream broke off
+  // (its error event is written and the stream ended).
+  http::Task<std::optional<std::string_view>> next_piece(http::Request& req, http::Response& res,
+                                                         http::Exchange& upstream, std::string_view& read_before,
+                                                         const ClientDialect& dialect);
   // Reads a stream up to its first token (text, reasoning or a tool call; or its end), and
   // returns the bytes read, for the relay to send first.
   http::Task<Result<std::string>> read_to_first_token(http::Exchange& upstream, std::string_view protocol);

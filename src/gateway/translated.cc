@@ -123,25 +123,11 @@ http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Res
     std::string cost;
     Result<bool> decoded = true;
     for (;;) {
-      std::string_view chunk = read_before;
-      read_before = {};
-      if (chunk.empty()) {
-        auto piece = co_await upstream.read_some();
-        if (!piece) {
-          if (req.client_gone()) co_return true;
-          Error e = piece.error();
-          e.code = ErrorCode::kUpstreamUnreachable;
-          e.message = fmt::format("the provider's stream broke off: {}", e.message);
-          const std::string event = dialect.stream_error_event(e);
-          co_await res.write(event);
-          co_await res.end_stream();
-          co_return true;
-        }
-        if (piece->empty()) break;
-        chunk = *piece;
-      }
+      const auto chunk = co_await next_piece(req, res, upstream, read_before, dialect);
+      if (!chunk) co_return true;
+      if (chunk->empty()) break;
       out.clear();
-      auto fed = parser.feed(chunk, [&](const http::SseEvent& ev) {
+      auto fed = parser.feed(*chunk, [&](const http::SseEvent& ev) {
         if (!decoded) return;
         events.clear();
         decoded = decoder->decode(ev.event, ev.data, events);

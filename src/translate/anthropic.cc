@@ -10,14 +10,6 @@ namespace {
 using json::Field;
 using json::Kind;
 
-tl::unexpected<Error> invalid(std::string message, std::string param) {
-  return fail(ErrorCode::kInvalidRequest, std::move(message), std::move(param));
-}
-
-std::string for_model(std::string_view target) {
-  return target.empty() ? std::string() : fmt::format(" (model '{}')", target);
-}
-
 constexpr std::array<std::string_view, 11> kBlockKeys{"type", "text", "source", "id", "name", "input", "tool_use_id",
                                                       "content", "is_error", "thinking", "cache_control"};
 enum BlockField { kType, kText, kSource, kId, kName, kInput, kToolUseId, kContent, kIsError, kThinkingText, kCache };

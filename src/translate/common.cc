@@ -7,6 +7,14 @@
 
 namespace sy::translate {
 
+tl::unexpected<Error> invalid(std::string message, std::string param) {
+  return fail(ErrorCode::kInvalidRequest, std::move(message), std::move(param));
+}
+
+std::string for_model(std::string_view target) {
+  return target.empty() ? std::string() : fmt::format(" (model '{}')", target);
+}
+
 void append_string(std::string& out, std::string_view escaped) {
   out += '"';
   out += escaped;

@@ -15,6 +15,11 @@ std::unique_ptr<StreamDecoder> make_gemini_stream_decoder();
 std::unique_ptr<StreamEncoder> make_openai_stream_encoder(const EncoderOptions& options);
 std::unique_ptr<StreamEncoder> make_anthropic_stream_encoder(const EncoderOptions& options);
 
+// A 400 about the client's request, naming the field at fault.
+tl::unexpected<Error> invalid(std::string message, std::string param);
+// " (model 'anthropic/claude-…')" for error messages; "" when no target is known.
+std::string for_model(std::string_view target);
+
 // Appends a JSON number or the text of an integer without locale or exponent surprises.
 void append_int(std::string& out, int64_t v);
 void append_double(std::string& out, double v);

@@ -13,14 +13,6 @@ namespace {
 using json::Field;
 using json::Kind;
 
-tl::unexpected<Error> invalid(std::string message, std::string param) {
-  return fail(ErrorCode::kInvalidRequest, std::move(message), std::move(param));
-}
-
-std::string for_model(std::string_view target) {
-  return target.empty() ? std::string() : fmt::format(" (model '{}')", target);
-}
-
 // Text parts of a content value: a string, or an array of {"type":"text","text"} parts.
 Result<bool> read_text_content(Field content, std::vector<Part>& out, const std::string& param) {
   if (content.kind == Kind::kString) {
@@ -365,21 +357,24 @@ Result<bool> write_user_message(std::string& out, const Message& m, std::string_
   return true;
 }
 
-void write_assistant_message(std::string& out, const Message& m) {
-  out += R"({"role":"assistant","content":)";
-  size_t texts = 0;
-  for (const Part& p : m.parts) texts += p.kind == PartKind::kText ? 1 : 0;
-  if (texts == 0) {
+// An assistant's text parts as one `content` string (escaped contents join as they are), or null.
+void write_content(std::string& out, const std::vector<Part>& parts) {
+  const bool any = std::any_of(parts.begin(), parts.end(), [](const Part& p) { return p.kind == PartKind::kText; });
+  if (!any) {
     out += "null";
-  } else {
-    out += '"';
-    for (const Part& p : m.parts) {
-      if (p.kind == PartKind::kText) out += p.text;
-    }
-    out += '"';
+    return;
   }
+  out += '"';
+  for (const Part& p : parts) {
+    if (p.kind == PartKind::kText) out += p.text;
+  }
+  out += '"';
+}
+
+// `,"tool_calls":[...]` for the tool_use parts, nothing when there are none.
+void write_tool_calls(std::string& out, const std::vector<Part>& parts) {
   bool first = true;
-  for (const Part& p : m.parts) {
+  for (const Part& p : parts) {
     if (p.kind != PartKind::kToolUse) continue;
     out += first ? R"(,"tool_calls":[)" : ",";
     first = false;
@@ -392,6 +387,12 @@ void write_assistant_message(std::string& out, const Message& m) {
     out += "\"}}";
   }
   if (!first) out += ']';
+}
+
+void write_assistant_message(std::string& out, const Message& m) {
+  out += R"({"role":"assistant","content":)";
+  write_content(out, m.parts);
+  write_tool_calls(out, m.parts);
   out += '}';
 }
 
@@ -689,17 +690,7 @@ std::string write_openai_response(const ChatResponse& res, const ResponseOptions
   out += R"(,"model":)";
   json::append_quoted(out, options.model);
   out += R"(,"choices":[{"index":0,"message":{"role":"assistant","content":)";
-  bool any_text = false;
-  for (const Part& p : res.content) any_text |= p.kind == PartKind::kText;
-  if (any_text) {
-    out += '"';
-    for (const Part& p : res.content) {
-      if (p.kind == PartKind::kText) out += p.text;
-    }
-    out += '"';
-  } else {
-    out += "null";
-  }
+  write_content(out, res.content);
   // Reasoning as DeepSeek and vLLM return it, and the blocks (with signatures) to send back.
   bool thinking = false;
   for (const Part& p : res.content) thinking |= p.kind == PartKind::kThinking || p.kind == PartKind::kRedactedThinking;
@@ -727,20 +718,7 @@ std::string write_openai_response(const ChatResponse& res, const ResponseOptions
     }
     out += ']';
   }
-  bool first = true;
-  for (const Part& p : res.content) {
-    if (p.kind != PartKind::kToolUse) continue;
-    out += first ? R"(,"tool_calls":[)" : ",";
-    first = false;
-    out += R"({"id":)";
-    append_string(out, p.id);
-    out += R"(,"type":"function","function":{"name":)";
-    append_string(out, p.name);
-    out += R"(,"arguments":")";
-    append_escaped(out, p.input.empty() ? std::string_view("{}") : p.input);
-    out += "\"}}";
-  }
-  if (!first) out += ']';
+  write_tool_calls(out, res.content);
   out += R"(,"refusal":null},"logprobs":null,"finish_reason":")";
   out += openai_finish_reason(res.stop);
   out += R"("}],"usage":)";
