@@ -56,6 +56,10 @@ class Gateway {
   const Snapshot& snapshot() { return *snapshots_.get(); }
   http::Client& client() { return client_; }
 
+ // A request's attempt plan as it runs, and one model of it (internal: attempt.h).
+  struct Call;
+  struct Attempt;
+
  private:
   // `read_before`: bytes of the stream already read (up to its first token), relayed first.
   http::Task<Result<bool>> relay_stream(http::Request& req, http::Response& res,
@@ -82,21 +86,22 @@ class Gateway {
   http::Task<std::optional<std::string_view>> next_piece(http::Request& req, http::Response& res,
                                                          http::Exchange& upstream, std::string_view& read_before,
                                                          const ClientDialect& dialect);
+  enum class Prepared { kReady, kSkipped, kFailed };
+  // Resolves the plan's next model and prepares its request (sets `error` when kFailed).
+  Prepared prepare(Call& call, Attempt& a, Error& error);
+  // The next attempt of the plan that is ready to send, or null (with `error`) when none is.
+  std::unique_ptr<Attempt> next_attempt(Call& call, size_t& next, Error& error);
+  // Sends an attempt and reads its answer up to the point where it can go to the client.
+  http::Task<void> reach_first_token(Call& call, Attempt& a);
+  // Runs the plan: the attempt whose answer goes to the client, or the error that ends it.
+  http::Task<Result<std::unique_ptr<Attempt>>> run_plan(Call& call);
+  http::Task<Result<std::unique_ptr<Attempt>>> run_timed_plan(Call& call);
+  // The plan's end when every attempt failed: the last one's error response, or its error.
+  Result<std::unique_ptr<Attempt>> final_failure(Call& call, std::unique_ptr<Attempt> a);
   // Reads a stream up to its first token (text, reasoning or a tool call; or its end), and
-  // returns the bytes read, for the relay to send first.
+  // returns the bytes read, for the relay to send first. An error when the stream broke, was
+  // malformed or ended before a token.
   http::Task<Result<std::string>> read_to_first_token(http::Exchange& upstream, std::string_view protocol);
-  // The TTFT timer's view of an attempt: it cancels `exchange` if it fires first.
-  struct FirstTokenWatch {
-    http::Exchange* exchange = nullptr;
-    bool deadline = false;  // the timer is the plan's deadline, not the TTFT limit
-    bool fired = false;
-  };
-  struct StopWatching {  // the timer must not reach an exchange that is gone
-    FirstTokenWatch* watch;
-    ~StopWatching() {
-      if (watch != nullptr) watch->exchange = nullptr;
-    }
-  };
 
   bool cooling_down(std::string_view model);
   void cool_down(std::string_view model, int seconds);

@@ -82,6 +82,18 @@ routers:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: mock/hang}}, weight: 1}}], fallbacks: [mock/len-2]}}
     failover: {{deadlineMs: 300}}
+  hedged:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/ttft-600ms/len-3/seed-4}}, weight: 1}}], fallbacks: [claude/ttft-1500ms/len-2]}}
+    failover: {{ttftTimeoutMs: 150, hedge: true}}
+  unhedged:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/ttft-600ms/len-3/seed-4}}, weight: 1}}], fallbacks: [claude/ttft-1500ms/len-2]}}
+    failover: {{ttftTimeoutMs: 150}}
+  hedge-overtaken:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: claude/ttft-4000ms/len-3}}, weight: 1}}], fallbacks: [mock/len-3/seed-1]}}
+    failover: {{ttftTimeoutMs: 150, hedge: true}}
   variants:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: mock/status-503}}, weight: 1}}, {{variant: {{modelId: mock/status-503/seed-1}}, weight: 0}}, {{variant: {{modelId: claude/len-1}}, weight: 0}}]}}
@@ -101,6 +113,12 @@ routers:
     return call(port_, "POST", "/v1/chat/completions", chat_body(model, stream, extra));
   }
 
+  static long mock_active() {
+    const Reply r = call(mock_port_, "GET", "/mock/stats");
+    const auto at = r.body.find("\"active\":");
+    return at == std::string::npos ? -1 : std::atol(r.body.c_str() + at + 9);
+  }
+
   static inline Process* mock_ = nullptr;
   static inline Process* gateway_ = nullptr;
   static inline int mock_port_ = 0;
@@ -114,8 +132,8 @@ TEST_F(Failover, OverloadedProviderFailsOverToTheFallback) {
   EXPECT_EQ(r.header("x-switchyard-model"), "mock/len-3/seed-1");
   EXPECT_EQ(r.header("x-switchyard-provider"), "mock");
   const std::string attempts = r.header("x-switchyard-attempts");
-  EXPECT_TRUE(attempts.starts_with("claude/status-529;status=529;ms=")) << attempts;
-  EXPECT_NE(attempts.find(", mock/len-3/seed-1;status=200;ms="), std::string::npos) << attempts;
+  EXPECT_TRUE(attempts.starts_with("claude/status-529;status=529;start=0;ms=")) << attempts;
+  EXPECT_NE(attempts.find(", mock/len-3/seed-1;status=200;start="), std::string::npos) << attempts;
   EXPECT_EQ(bj::parse(r.body).at("usage").at("completion_tokens").as_int64(), 3);
   // The client never sees the failed attempt: the same answer as the fallback asked directly.
   const Reply direct = chat("mock/len-3/seed-1");
@@ -233,6 +251,52 @@ TEST_F(Failover, ASlowFirstTokenMovesToTheNextAttempt) {
   ASSERT_EQ(a2.status, 200) << a2.body;
   EXPECT_EQ(a2.header("x-switchyard-model"), "claude/len-3/seed-1");
   EXPECT_TRUE(a2.body.starts_with("event: message_start\n")) << a2.body;
+}
+
+TEST_F(Failover, HedgingKeepsTheSlowAttemptAndTheFirstTokenWins) {
+  // The primary's first token comes at 600 ms, the fallback's (started at 150 ms) at 1650 ms:
+  // hedged, the primary keeps running and wins; unhedged, it was cancelled for the fallback.
+  const Reply hedged = chat("switchyard/hedged", true);
+  ASSERT_EQ(hedged.status, 200) << hedged.body;
+  EXPECT_EQ(hedged.header("x-switchyard-model"), "mock/ttft-600ms/len-3/seed-4");
+  const std::string a = hedged.header("x-switchyard-attempts");
+  EXPECT_NE(a.find("claude/ttft-1500ms/len-2;status="), std::string::npos) << a;
+  EXPECT_NE(a.find(";error=hedge_lost;start=1"), std::string::npos) << a;  // started at the 150 ms limit
+  EXPECT_NE(a.find("mock/ttft-600ms/len-3/seed-4;status=200;start=0;"), std::string::npos) << a;
+  EXPECT_NE(a.find(";ttft="), std::string::npos) << a;
+  EXPECT_EQ(hedged.body.find("error"), std::string::npos) << hedged.body;
+  EXPECT_EQ(streamed_text(hedged.body), streamed_text(chat("mock/len-3/seed-4", true).body));
+
+  const Reply unhedged = chat("switchyard/unhedged", true);
+  ASSERT_EQ(unhedged.status, 200) << unhedged.body;
+  EXPECT_EQ(unhedged.header("x-switchyard-model"), "claude/ttft-1500ms/len-2");
+  EXPECT_TRUE(unhedged.header("x-switchyard-attempts").starts_with("mock/ttft-600ms/len-3/seed-4;status="))
+      << unhedged.header("x-switchyard-attempts");
+  EXPECT_NE(unhedged.header("x-switchyard-attempts").find("error=ttft_timeout"), std::string::npos);
+}
+
+TEST_F(Failover, AHedgeThatOvertakesCancelsTheSlowAttempt) {
+  for (std::string_view path : {"/v1/chat/completions", "/v1/messages"}) {
+    const std::string body =
+        path == "/v1/messages"
+            ? R"({"model":"switchyard/hedge-overtaken","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"Hi"}]})"
+            : chat_body("switchyard/hedge-overtaken", true, "");
+    const Reply r = call(port_, "POST", path, body);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.header("x-switchyard-model"), "mock/len-3/seed-1") << path;
+    EXPECT_TRUE(r.header("x-switchyard-attempts").starts_with("claude/ttft-4000ms/len-3;status="))
+        << r.header("x-switchyard-attempts");
+    EXPECT_NE(r.header("x-switchyard-attempts").find(";error=hedge_lost;start=0;"), std::string::npos)
+        << r.header("x-switchyard-attempts");
+    EXPECT_EQ(r.body.find("\"error\""), std::string::npos) << r.body;
+    // The loser's upstream connection was closed: the mock is not left streaming it.
+    long active = -1;
+    for (int i = 0; i < 100 && active != 0; ++i) {
+      active = mock_active();
+      if (active != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(active, 0) << path;
+  }
 }
 
 TEST_F(Failover, AFastFirstTokenStreamsAsIfUnwatched) {

@@ -1,0 +1,105 @@
+#pragma once
+// A request's attempt plan as it runs (internal to the gateway). Each model of the plan is an
+// Attempt: resolved and its body prepared (prepare), then sent until its answer is in hand — a
+// stream's first token, a whole answer, or a failure (reach_first_token). run_plan runs the
+// attempts one after another, or, when a time to first token or a deadline is set, under a
+// timer: a slow attempt is cancelled (or, with hedging, kept while the next one starts, and the
+// first to produce a token wins).
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/container/small_vector.hpp>
+
+#include "core/json_scan.h"
+#include "gateway/body_edit.h"
+#include "gateway/gateway.h"
+
+namespace sy::gateway {
+
+// The top-level fields of a chat request the gateway reads, in either dialect.
+inline constexpr std::array<std::string_view, 12> kChatKeys{
+    "model", "stream", "messages", "metadata", "user", "temperature", "max_tokens", "max_completion_tokens",
+    "provider", "system", "tools", "models"};
+enum ChatField { kModel, kStream, kMessages, kMetadata, kUser, kTemperature, kMaxTokens, kMaxCompletionTokens, kProvider,
+                 kSystem, kTools, kModels };
+using ChatFields = std::array<json::Field, kChatKeys.size()>;
+
+using Clock = std::chrono::steady_clock;
+
+// A header value on one line: control characters (newlines in a multi-line condition) become spaces.
+std::string header_safe(std::string_view s);
+
+// What every attempt of one request shares.
+struct Gateway::Call {
+  http::Request& req;
+  const ClientDialect& dialect;
+  RequestContext& ctx;
+  const Snapshot& snap;
+  std::string_view body;
+  const ChatFields& fields;
+  BodyEdits& edits;
+  bool stream = false;
+  bool rewritten = false;      // a translation must read the edited body, not the client's
+  bool cache_marked = false;   // autoCache breakpoints are in `edits`
+  std::span<const std::string_view> plan;
+  size_t attempts = 0;         // of the plan, at most
+  int64_t deadline_ms = 0;
+  int64_t ttft_ms = 0;
+  bool hedge = false;
+  Clock::time_point started = Clock::now();
+  std::string chain;  // x-switchyard-attempts
+
+  bool last(size_t index) const { return index + 1 >= attempts; }
+  bool timed() const { return deadline_ms > 0 || (stream && ttft_ms > 0); }
+  // Appends an attempt to the chain: "<model>;status=<s>[;error=<class>];start=<ms>;ms=<ms>".
+  void record(std::string_view model, int status, std::string_view error, Clock::time_point attempt_start,
+              std::optional<Clock::duration> ttft = std::nullopt);
+  Error deadline_error() const;
+};
+
+struct Gateway::Attempt {
+  enum class Outcome {
+    kRunning,
+    kAnswered,  // a response to relay: a stream up to its first token, a whole answer, a final error
+    kFailed,    // a failure the plan may move on from (`error`; `upstream` holds an error status)
+    kCancelled  // by the plan: too slow to its first token, past the deadline, a hedge that lost
+  };
+  explicit Attempt(size_t i) : index(i) {}
+  Attempt(const Attempt&) = delete;
+  Attempt& operator=(const Attempt&) = delete;
+
+  size_t index;
+  std::string scratch_id;      // strings a wildcard provider's target points into
+  std::string scratch_quoted;
+  Target target;
+  bool translating = false;    // the provider speaks another protocol than the client
+  bool estimate = false;       // count_tokens answered with an estimate, nothing sent
+  bool read_ahead = false;     // read a stream to its first token before the client sees it
+  translate::ChatRequest canonical;
+  std::string translated;
+  boost::container::small_vector<std::string_view, 13> parts;  // the body as sent
+  std::string upstream_model;  // unescaped, when the quoted name had escapes
+  std::string path_storage;
+  std::string_view path;
+  std::string byok_value;
+  std::array<http::Header, 6> headers{};
+  size_t header_count = 0;
+  std::unique_ptr<http::Exchange> upstream;
+
+  Clock::time_point started;
+  int status = 0;              // of the answer's head, once it came
+  Outcome outcome = Outcome::kRunning;
+  Error error;                 // what failed, when kFailed without a response to relay
+  std::string_view error_class;
+  bool ttft_passed = false;    // its TTFT limit passed (and, hedged, it kept running)
+  std::optional<Clock::duration> ttft;  // when its first token came (streams read ahead)
+  std::string first_token;     // a stream's bytes up to its first token, relayed first
+  std::optional<std::string> whole;  // a whole answer, read
+};
+
+}  // namespace sy::gateway
