@@ -17,6 +17,7 @@
 
 #include "core/json_scan.h"
 #include "gateway/body_edit.h"
+#include "gateway/cost.h"
 #include "gateway/gateway.h"
 
 namespace sy::gateway {
@@ -30,6 +31,10 @@ enum ChatField { kModel, kStream, kMessages, kMetadata, kUser, kTemperature, kMa
 using ChatFields = std::array<json::Field, kChatKeys.size()>;
 
 using Clock = std::chrono::steady_clock;
+
+inline Usage usage_of(const translate::Usage& u) {
+  return {.input = u.input, .output = u.output, .cache_read = u.cache_read, .cache_write = u.cache_write};
+}
 
 // A header value on one line: control characters (newlines in a multi-line condition) become spaces.
 std::string header_safe(std::string_view s);
@@ -51,6 +56,8 @@ struct Gateway::Call {
   int64_t deadline_ms = 0;
   int64_t ttft_ms = 0;
   bool hedge = false;
+  bool resume_streams = false;
+  size_t next = 0;             // the plan's next model to try
   Clock::time_point started = Clock::now();
   std::string chain;  // x-switchyard-attempts
 
@@ -100,6 +107,21 @@ struct Gateway::Attempt {
   std::optional<Clock::duration> ttft;  // when its first token came (streams read ahead)
   std::string first_token;     // a stream's bytes up to its first token, relayed first
   std::optional<std::string> whole;  // a whole answer, read
+};
+
+// What a client has been sent of a stream, in canonical events: enough to continue it from
+// another model (resumeStreams).
+struct Gateway::StreamProgress {
+  std::string id;          // the stream's id (escaped contents)
+  std::string text;        // the answer's text so far (escaped contents)
+  int next_index = 0;      // the index the next block would have
+  int open_text = -1;      // the text block still open, or -1
+  bool resumable = true;   // only text so far: no tool call, no reasoning
+  bool finished = false;   // the answer's end was sent
+
+  void see(const translate::StreamEvent& e);
+  // Whether a break now can be continued elsewhere.
+  bool can_resume() const { return resumable && !finished && !text.empty(); }
 };
 
 }  // namespace sy::gateway

@@ -201,13 +201,13 @@ Gateway::Prepared Gateway::prepare(Call& call, Attempt& a, Error& error) {
   return Prepared::kReady;
 }
 
-std::unique_ptr<Gateway::Attempt> Gateway::next_attempt(Call& call, size_t& next, Error& error) {
-  while (next < call.attempts) {
+std::unique_ptr<Gateway::Attempt> Gateway::next_attempt(Call& call, Error& error) {
+  while (call.next < call.attempts) {
     if (call.deadline_ms > 0 && Clock::now() - call.started >= std::chrono::milliseconds(call.deadline_ms)) {
       error = call.deadline_error();
       return nullptr;
     }
-    auto a = std::make_unique<Attempt>(next++);
+    auto a = std::make_unique<Attempt>(call.next++);
     switch (prepare(call, *a, error)) {
       case Prepared::kReady: return a;
       case Prepared::kSkipped: continue;
@@ -292,10 +292,9 @@ http::Task<Result<std::unique_ptr<Gateway::Attempt>>> Gateway::run_plan(Call& ca
     auto r = co_await run_timed_plan(call);
     co_return r;
   }
-  size_t next = 0;
   Error error;
   for (;;) {
-    std::unique_ptr<Attempt> a = next_attempt(call, next, error);
+    std::unique_ptr<Attempt> a = next_attempt(call, error);
     if (!a) co_return tl::unexpected(std::move(error));
     if (a->estimate) co_return a;
     call.req.on_disconnect(a->upstream.get());
@@ -338,12 +337,11 @@ http::Task<Result<std::unique_ptr<Gateway::Attempt>>> Gateway::run_timed_plan(Ca
     a.upstream->cancel();
   };
 
-  size_t next = 0;
   Error error;
   Attempt* winner = nullptr;
   Attempt* last_failed = nullptr;
   bool deadline_passed = false;
-  if (auto a = next_attempt(call, next, error)) {
+  if (auto a = next_attempt(call, error)) {
     if (a->estimate) {
       call.req.on_disconnect(nullptr);
       co_return a;
@@ -366,7 +364,7 @@ http::Task<Result<std::unique_ptr<Gateway::Attempt>>> Gateway::run_timed_plan(Ca
     if (winner != nullptr || call.req.client_gone()) break;
     if (running.empty()) {  // every attempt so far failed: the next one
       if (last_failed != nullptr && call.last(last_failed->index)) break;
-      auto a = next_attempt(call, next, error);
+      auto a = next_attempt(call, error);
       if (!a) break;
       launch(std::move(a));
       continue;
@@ -390,7 +388,7 @@ http::Task<Result<std::unique_ptr<Gateway::Attempt>>> Gateway::run_timed_plan(Ca
     }
     if (ttft_watch && now >= wake_at) {
       newest.ttft_passed = true;
-      auto a = next_attempt(call, next, error);
+      auto a = next_attempt(call, error);
       if (!a) continue;  // nothing left to try: the slow attempt keeps its chance
       if (!call.hedge) cancel(newest, "ttft_timeout");
       launch(std::move(a));
@@ -414,7 +412,7 @@ http::Task<Result<std::unique_ptr<Gateway::Attempt>>> Gateway::run_timed_plan(Ca
   }
   if (deadline_passed) co_return tl::unexpected(call.deadline_error());
   if (call.req.client_gone()) co_return tl::unexpected(Error{ErrorCode::kUpstreamError, "the client left", {}, 0});
-  if (last_failed != nullptr && (call.last(last_failed->index) || next >= call.attempts)) {
+  if (last_failed != nullptr && (call.last(last_failed->index) || call.next >= call.attempts)) {
     for (auto& a : owned) {
       if (a.get() == last_failed) co_return final_failure(call, std::move(a));
     }

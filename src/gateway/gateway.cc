@@ -219,6 +219,7 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   int64_t deadline_ms = 0;
   int64_t ttft_ms = 0;
   bool hedge = false;
+  bool resume_streams = false;
   if (ctx.decision) {
     const routing::Decision& d = *ctx.decision;
     const routing::RouterSpec& spec = d.router->spec();
@@ -233,6 +234,7 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     deadline_ms = spec.failover.deadline_ms;
     ttft_ms = spec.failover.ttft_timeout_ms;
     hedge = spec.failover.hedge;
+    resume_streams = spec.failover.resume_streams;
   }
   // A client may set its own first-token deadline (milliseconds) for this request.
   if (const std::string_view v = req.header("x-switchyard-ttft-timeout-ms"); !v.empty()) {
@@ -251,7 +253,7 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   Call call{.req = req, .dialect = dialect, .ctx = ctx, .snap = *snap, .body = body, .fields = f, .edits = edits,
             .stream = stream, .rewritten = rewritten, .plan = plan,
             .attempts = std::min(plan.size(), max_attempts > 0 ? static_cast<size_t>(max_attempts) : kMaxAttempts),
-            .deadline_ms = deadline_ms, .ttft_ms = ttft_ms, .hedge = hedge};
+            .deadline_ms = deadline_ms, .ttft_ms = ttft_ms, .hedge = hedge, .resume_streams = resume_streams};
   auto ran = co_await run_plan(call);
   if (!ran) co_return tl::unexpected(std::move(ran.error()));
   Attempt& a = **ran;
@@ -301,8 +303,11 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     if (auto v = upstream.header(name); !v.empty()) headers[n++] = {name, v};
   }
   req.on_disconnect(&upstream);
+  // resumeStreams: a stream that breaks may be continued by the plan's next models.
+  Call* resume = call.resume_streams && stream && call.next < call.attempts ? &call : nullptr;
   if (a.translating && !ctx.count_tokens) {
-    auto r = co_await relay_translated(req, res, upstream, a.first_token, a.whole, headers, n, dialect, ctx, target, a.canonical);
+    auto r = co_await relay_translated(req, res, upstream, a.first_token, a.whole, headers, n, dialect, ctx, target,
+                                       a.canonical, resume);
     req.on_disconnect(nullptr);
     co_return r;
   }
@@ -311,7 +316,7 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   const std::string_view content_type = upstream.header("content-type");
   if (stream && upstream.status() == 200 && content_type.starts_with("text/event-stream")) {
     const catalog::Model* priced = dialect.protocol() == "openai" ? target.model : nullptr;
-    auto r = co_await relay_stream(req, res, upstream, a.first_token, out_headers, dialect, priced);
+    auto r = co_await relay_stream(req, res, upstream, a.first_token, out_headers, dialect, priced, resume);
     req.on_disconnect(nullptr);
     co_return r;
   }
@@ -354,7 +359,7 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
 
 http::Task<std::optional<std::string_view>> Gateway::next_piece(http::Request& req, http::Response& res,
                                                                 http::Exchange& upstream, std::string_view& read_before,
-                                                                const ClientDialect& dialect) {
+                                                                const ClientDialect& dialect, Error* broke) {
   if (!read_before.empty()) {
     const std::string_view piece = read_before;
     read_before = {};
@@ -366,9 +371,13 @@ http::Task<std::optional<std::string_view>> Gateway::next_piece(http::Request& r
     Error e = piece.error();
     e.code = ErrorCode::kUpstreamUnreachable;
     e.message = fmt::format("the provider's stream broke off: {}", e.message);
-    const std::string event = dialect.stream_error_event(e);
-    co_await res.write(event);
-    co_await res.end_stream();
+    if (broke != nullptr) {
+      *broke = std::move(e);
+    } else {
+      const std::string event = dialect.stream_error_event(e);
+      co_await res.write(event);
+      co_await res.end_stream();
+    }
   }
   co_return std::nullopt;
 }
@@ -393,21 +402,44 @@ void Gateway::cool_down(std::string_view model, int seconds) {
 http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Response& res,
                                                http::Exchange& upstream, std::string_view read_before,
                                                std::span<const http::Header> headers,
-                                               const ClientDialect& dialect, const catalog::Model* priced) {
+                                               const ClientDialect& dialect, const catalog::Model* priced, Call* resume) {
   if (!co_await res.begin_stream(200, "text/event-stream; charset=utf-8", headers)) co_return true;
   http::SseParser parser;
   std::string out;
   bool done = false;
+  // With resumeStreams, what the client has been sent (the provider speaks the client's protocol).
+  std::optional<StreamProgress> progress;
+  std::unique_ptr<translate::StreamDecoder> decoder;
+  std::vector<translate::StreamEvent> events;
+  if (resume != nullptr) {
+    progress.emplace();
+    decoder = translate::make_stream_decoder(dialect.protocol());
+  }
+  Error broke;
   for (;;) {
-    const auto chunk = co_await next_piece(req, res, upstream, read_before, dialect);
-    if (!chunk) co_return true;
+    const auto chunk = co_await next_piece(req, res, upstream, read_before, dialect, progress ? &broke : nullptr);
+    if (!chunk) {
+      if (!progress || req.client_gone()) co_return true;
+      auto r = co_await resume_stream(*resume, res, *progress, std::move(broke));
+      co_return r;
+    }
     if (chunk->empty()) break;
     out.clear();
     auto fed = parser.feed(*chunk, [&](const http::SseEvent& ev) {
       if (dialect.ends_stream(ev)) done = true;
       if (priced == nullptr || !append_with_cost(ev, *priced, out)) out.append(ev.raw);
+      if (decoder) {
+        events.clear();
+        if (decoder->decode(ev.event, ev.data, events)) {
+          for (const auto& e : events) progress->see(e);
+        }
+      }
     });
     if (!fed) {
+      if (progress) {
+        auto r = co_await resume_stream(*resume, res, *progress, fed.error());
+        co_return r;
+      }
       const std::string event = dialect.stream_error_event(fed.error());
       co_await res.write(event);
       co_await res.end_stream();
@@ -418,6 +450,10 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
   }
   if (!done) {
     Error e{ErrorCode::kUpstreamError, "the provider ended the stream before its last event", {}, 0};
+    if (progress) {
+      auto r = co_await resume_stream(*resume, res, *progress, std::move(e));
+      co_return r;
+    }
     const std::string event = dialect.stream_error_event(e);
     co_await res.write(event);
   }

@@ -56,41 +56,51 @@ class Gateway {
   const Snapshot& snapshot() { return *snapshots_.get(); }
   http::Client& client() { return client_; }
 
- // A request's attempt plan as it runs, and one model of it (internal: attempt.h).
+ // A request's attempt plan as it runs, one model of it, a stream's progress (internal: attempt.h).
   struct Call;
   struct Attempt;
+  struct StreamProgress;
 
  private:
   // `read_before`: bytes of the stream already read (up to its first token), relayed first.
+  // `resume`: the plan, when a broken stream may continue from its next model (resumeStreams).
   http::Task<Result<bool>> relay_stream(http::Request& req, http::Response& res,
                                         http::Exchange& upstream, std::string_view read_before,
                                         std::span<const http::Header> headers,
-                                        const ClientDialect& dialect, const catalog::Model* priced);
+                                        const ClientDialect& dialect, const catalog::Model* priced, Call* resume);
 
   // Cross-protocol requests (translated.cc): the body in the provider's dialect, and the answer
   // back in the client's.
+  // `continue_from` (resumeStreams): the escaped text a broken stream already sent, for the
+  // model to continue.
   Result<std::string> translate_request(std::string_view body, const ClientDialect& dialect, const Target& target,
-                                        bool auto_cache, translate::ChatRequest& out);
+                                        bool auto_cache, translate::ChatRequest& out,
+                                        std::string_view continue_from = {});
   // `whole`: the answer when it was read already (under the deadline's watch).
   http::Task<Result<bool>> relay_translated(http::Request& req, http::Response& res, http::Exchange& upstream,
                                             std::string_view read_before, std::optional<std::string>& whole,
                                             std::span<http::Header> headers, size_t n, const ClientDialect& dialect,
                                             RequestContext& ctx, const Target& target,
-                                            const translate::ChatRequest& canonical);
+                                            const translate::ChatRequest& canonical, Call* resume);
+  // A stream that broke after reaching the client, continued by the plan's next models: each
+  // gets the request and the text so far, and its continuation goes into the same stream.
+  // Without a continuation, the stream ends with `broke` as its error event.
+  http::Task<Result<bool>> resume_stream(Call& call, http::Response& res, StreamProgress& progress, Error broke);
 
   // A model whose provider answered 429 with Retry-After is skipped in plans until then (per
   // worker: nothing on the request path is shared).
   // The next piece of a relayed stream: `read_before` (once), then the provider's; "" at the
   // stream's end. nullopt when the relay must stop: the client left, or the stream broke off
   // (its error event is written and the stream ended).
+  // With `broke`, a broken stream is left to the caller: the error is set, nothing written.
   http::Task<std::optional<std::string_view>> next_piece(http::Request& req, http::Response& res,
                                                          http::Exchange& upstream, std::string_view& read_before,
-                                                         const ClientDialect& dialect);
+                                                         const ClientDialect& dialect, Error* broke = nullptr);
   enum class Prepared { kReady, kSkipped, kFailed };
   // Resolves the plan's next model and prepares its request (sets `error` when kFailed).
   Prepared prepare(Call& call, Attempt& a, Error& error);
   // The next attempt of the plan that is ready to send, or null (with `error`) when none is.
-  std::unique_ptr<Attempt> next_attempt(Call& call, size_t& next, Error& error);
+  std::unique_ptr<Attempt> next_attempt(Call& call, Error& error);
   // Sends an attempt and reads its answer up to the point where it can go to the client.
   http::Task<void> reach_first_token(Call& call, Attempt& a);
   // Runs the plan: the attempt whose answer goes to the client, or the error that ends it.

@@ -3,8 +3,8 @@
 // its errors come back in the client's.
 #include <fmt/format.h>
 
+#include "gateway/attempt.h"
 #include "gateway/cost.h"
-#include "gateway/gateway.h"
 #include "http/sse.h"
 #include "translate/translate.h"
 
@@ -25,10 +25,6 @@ ErrorCode code_of_status(int status) {
     case 504: return ErrorCode::kUpstreamTimeout;
     default: return ErrorCode::kUpstreamError;
   }
-}
-
-Usage usage_of(const translate::Usage& u) {
-  return {.input = u.input, .output = u.output, .cache_read = u.cache_read, .cache_write = u.cache_write};
 }
 
 // What the target model cannot take, before it costs a round trip: images for a model without
@@ -74,16 +70,48 @@ void add_cache_breakpoints(translate::ChatRequest& req) {
   if (!req.tools.empty()) req.tools.back().cache_control = kEphemeral;
 }
 
+// A stream to continue elsewhere (resumeStreams): the text already streamed becomes the
+// assistant's turn. Anthropic continues a final assistant turn natively (prefill; it must not
+// end in white space); other protocols are asked to continue it.
+void add_continuation(translate::ChatRequest& req, std::string_view streamed, std::string_view protocol) {
+  constexpr std::string_view kContinue =
+      "Continue your previous answer exactly where it stopped, mid-sentence if need be. Do not repeat any of it "
+      "and add nothing before the continuation.";
+  if (protocol == "anthropic") {
+    // Trailing white space, as escaped JSON text: spaces and \n, \r, \t escapes.
+    while (!streamed.empty()) {
+      if (streamed.back() == ' ') {
+        streamed.remove_suffix(1);
+      } else if (streamed.size() >= 2 && streamed[streamed.size() - 2] == '\\' &&
+                 (streamed.back() == 'n' || streamed.back() == 'r' || streamed.back() == 't')) {
+        streamed.remove_suffix(2);
+      } else {
+        break;
+      }
+    }
+  }
+  req.messages.push_back({.role = translate::Role::kAssistant, .parts = {{.text = streamed}}});
+  if (protocol != "anthropic") req.messages.push_back({.role = translate::Role::kUser, .parts = {{.text = kContinue}}});
+  if (req.tool_choice == translate::ToolChoice::kRequired || req.tool_choice == translate::ToolChoice::kNamed) {
+    req.tool_choice = translate::ToolChoice::kAuto;  // a forced tool cannot follow a prefilled turn
+  }
+  req.thinking_budget.reset();  // a prefilled turn cannot start with reasoning
+  req.reasoning_effort = {};
+}
+
 }  // namespace
 
 Result<std::string> Gateway::translate_request(std::string_view body, const ClientDialect& dialect,
-                                               const Target& target, bool auto_cache, translate::ChatRequest& out) {
+                                               const Target& target, bool auto_cache, translate::ChatRequest& out,
+                                               std::string_view continue_from) {
   const std::string_view label = target.model_id;
   auto req = dialect.protocol() == "anthropic" ? translate::read_anthropic_request(body, label)
                                                : translate::read_openai_request(body, label);
   if (!req) return tl::unexpected(req.error());
   if (auto e = unsupported(*req, target.model)) return tl::unexpected(std::move(*e));
   if (auto_cache) add_cache_breakpoints(*req);
+  const std::string_view protocol = target.provider->protocol();
+  if (!continue_from.empty()) add_continuation(*req, continue_from, protocol);
   const catalog::Model* m = target.model;
   const std::string upstream = translate::decoded(translate::contents(target.upstream_quoted));
   const translate::WriteOptions options{
@@ -93,7 +121,6 @@ Result<std::string> Gateway::translate_request(std::string_view body, const Clie
       .default_max_tokens = m != nullptr && m->max_output_tokens > 0 ? std::min<int64_t>(m->max_output_tokens, 8192) : 4096,
       .reasoning_model = m != nullptr && (m->capabilities & catalog::kReasoning) != 0,
   };
-  const std::string_view protocol = target.provider->protocol();
   auto written = protocol == "anthropic" ? translate::write_anthropic_request(*req, options)
                  : protocol == "gemini"  ? translate::write_gemini_request(*req, options)
                                          : translate::write_openai_request(*req, options);
@@ -105,7 +132,8 @@ http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Res
                                                    std::string_view read_before, std::optional<std::string>& whole,
                                                    std::span<http::Header> headers, size_t n,
                                                    const ClientDialect& dialect, RequestContext& ctx,
-                                                   const Target& target, const translate::ChatRequest& canonical) {
+                                                   const Target& target, const translate::ChatRequest& canonical,
+                                                   Call* resume) {
   const std::string_view provider_protocol = target.provider->protocol();
   const bool json_tool = translate::uses_json_tool(canonical, provider_protocol);
   const int status = upstream.status();
@@ -122,9 +150,17 @@ http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Res
     std::string out;
     std::string cost;
     Result<bool> decoded = true;
+    // With resumeStreams (not through a JSON tool), what the client has been sent.
+    std::optional<StreamProgress> progress;
+    if (resume != nullptr && !json_tool) progress.emplace();
+    Error broke;
     for (;;) {
-      const auto chunk = co_await next_piece(req, res, upstream, read_before, dialect);
-      if (!chunk) co_return true;
+      const auto chunk = co_await next_piece(req, res, upstream, read_before, dialect, progress ? &broke : nullptr);
+      if (!chunk) {
+        if (!progress || req.client_gone()) co_return true;
+        auto r = co_await resume_stream(*resume, res, *progress, std::move(broke));
+        co_return r;
+      }
       if (chunk->empty()) break;
       out.clear();
       auto fed = parser.feed(*chunk, [&](const http::SseEvent& ev) {
@@ -137,11 +173,18 @@ http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Res
             cost = format_cost(cost_usd(*target.model, usage_of(e.usage)));
             e.cost = cost;
           }
+          if (progress) progress->see(e);
           encoder->encode(e, out);
         }
       });
       if (!fed || !decoded) {
-        const std::string event = dialect.stream_error_event(!fed ? fed.error() : decoded.error());
+        Error e = !fed ? fed.error() : decoded.error();
+        if (progress) {
+          if (!out.empty() && !co_await res.write(out)) co_return true;
+          auto r = co_await resume_stream(*resume, res, *progress, std::move(e));
+          co_return r;
+        }
+        const std::string event = dialect.stream_error_event(e);
         out += event;
         co_await res.write(out);
         co_await res.end_stream();
@@ -150,7 +193,11 @@ http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Res
       if (!out.empty() && !co_await res.write(out)) co_return true;
     }
     if (!decoder->done()) {
-      const Error e{ErrorCode::kUpstreamError, "the provider ended the stream before its last event", {}, 0};
+      Error e{ErrorCode::kUpstreamError, "the provider ended the stream before its last event", {}, 0};
+      if (progress) {
+        auto r = co_await resume_stream(*resume, res, *progress, std::move(e));
+        co_return r;
+      }
       const std::string event = dialect.stream_error_event(e);
       co_await res.write(event);
     }

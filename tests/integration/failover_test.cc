@@ -94,6 +94,18 @@ routers:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: claude/ttft-4000ms/len-3}}, weight: 1}}], fallbacks: [mock/len-3/seed-1]}}
     failover: {{ttftTimeoutMs: 150, hedge: true}}
+  resumed:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/len-10/reset-after-3/gap-1ms/seed-5}}, weight: 1}}], fallbacks: [claude/len-4/seed-9]}}
+    failover: {{resumeStreams: true}}
+  resumed-by-openai:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: claude/len-10/reset-after-3/gap-1ms/seed-5}}, weight: 1}}], fallbacks: [mock/status-503, mock/len-4/seed-9]}}
+    failover: {{resumeStreams: true}}
+  resume-exhausted:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/len-10/reset-after-3/gap-1ms/seed-5}}, weight: 1}}], fallbacks: [claude/len-10/reset-after-2/gap-1ms]}}
+    failover: {{resumeStreams: true}}
   variants:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: mock/status-503}}, weight: 1}}, {{variant: {{modelId: mock/status-503/seed-1}}, weight: 0}}, {{variant: {{modelId: claude/len-1}}, weight: 0}}]}}
@@ -335,6 +347,63 @@ TEST_F(Failover, AStreamThatBreaksAfterItsFirstTokensEndsWithAnErrorEvent) {
     EXPECT_TRUE(e.at("error").at("message").is_string());
     EXPECT_EQ(a.body.find("event: message_stop"), std::string::npos) << a.body;
   }
+}
+
+// The text of an Anthropic stream's text deltas; `complete`: it ended with message_stop.
+std::string anthropic_streamed_text(const std::string& body, bool* complete = nullptr) {
+  std::string text;
+  size_t at = 0;
+  while ((at = body.find("event: content_block_delta\ndata: ", at)) != std::string::npos) {
+    at += 33;
+    const size_t end = body.find("\n\n", at);
+    const bj::value v = bj::parse(std::string_view(body).substr(at, end - at));
+    if (v.at("delta").at("type") == "text_delta") text += v.at("delta").at("text").as_string();
+    at = end;
+  }
+  if (complete != nullptr) *complete = body.ends_with("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+  return text;
+}
+
+TEST_F(Failover, ResumedStreamsContinueFromTheFallbackInOneAnswer) {
+  // What the client would have had: the primary's first three tokens, then the fallback's.
+  const std::string head = streamed_text(chat("mock/len-3/seed-5", true).body);
+  const std::string tail = streamed_text(chat("claude/len-4/seed-9", true).body);
+  ASSERT_FALSE(head.empty());
+  const Reply s = chat("switchyard/resumed", true);
+  ASSERT_EQ(s.status, 200) << s.body;
+  EXPECT_EQ(s.body.find("\"error\""), std::string::npos) << s.body;
+  EXPECT_TRUE(s.body.ends_with("data: [DONE]\n\n")) << s.body;
+  EXPECT_EQ(streamed_text(s.body), head + tail);
+  EXPECT_EQ(s.header("x-switchyard-model"), "mock/len-10/reset-after-3/gap-1ms/seed-5");  // the head was sent first
+
+  // An Anthropic client, its stream passed through and continued by an OpenAI-protocol model
+  // (after one that fails): one message, one text block.
+  const Reply a = call(port_, "POST", "/v1/messages",
+                       R"({"model":"switchyard/resumed-by-openai","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"Hi"}]})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  bool complete = false;
+  EXPECT_EQ(anthropic_streamed_text(a.body, &complete), head + streamed_text(chat("mock/len-4/seed-9", true).body));
+  EXPECT_TRUE(complete) << a.body;
+  EXPECT_EQ(a.body.find("event: error"), std::string::npos) << a.body;
+  size_t starts = 0;
+  for (size_t at = 0; (at = a.body.find("event: content_block_start", at)) != std::string::npos; ++at) ++starts;
+  EXPECT_EQ(starts, 1u) << a.body;
+  EXPECT_EQ(a.body.find("\"index\":1"), std::string::npos) << a.body;
+}
+
+TEST_F(Failover, AResumedStreamWithoutAHealthyFallbackEndsWithAnErrorEvent) {
+  const Reply s = chat("switchyard/resume-exhausted", true);
+  ASSERT_EQ(s.status, 200) << s.body;
+  const size_t last = s.body.rfind("data: ");
+  ASSERT_NE(last, std::string::npos) << s.body;
+  const bj::value error = bj::parse(std::string_view(s.body).substr(last + 6));
+  EXPECT_TRUE(error.at("error").at("message").is_string()) << s.body;
+  EXPECT_EQ(s.body.find("[DONE]"), std::string::npos) << s.body;
+  // Both breaks reached the client's text: three tokens, then two of the continuation.
+  const std::string head = streamed_text(chat("mock/len-3/seed-5", true).body);
+  const std::string text = streamed_text(s.body.substr(0, last));
+  EXPECT_TRUE(text.starts_with(head)) << text;
+  EXPECT_GT(text.size(), head.size()) << text;
 }
 
 TEST_F(Failover, AProviderThatHangsIsLeftForTheNextAttempt) {
