@@ -10,13 +10,6 @@ namespace {
 // Reasoning is drawn from the same words as the answer, on another seed.
 constexpr uint64_t kReasoningSalt = 0x7468696E6B696E67ULL;  // "thinking"
 
-uint64_t mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
 }  // namespace
 
 int Answer::tool_tokens() const {
@@ -43,7 +36,7 @@ std::string Answer::signature() const {
   std::string out = "Eq";  // how Anthropic's signatures begin
   uint64_t x = seed ^ kReasoningSalt;
   for (int i = 0; i < 86; ++i) {
-    x = mix(x);
+    x = splitmix64(x);
     out += kBase64[x % 64];
   }
   return out + "==";

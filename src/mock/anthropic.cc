@@ -166,7 +166,7 @@ http::Task<void> anthropic_messages(http::Request& req, http::Response& res, con
     co_return;
   }
   const std::string& model = p->model;
-  Behaviour b = Behaviour::parse(model, &req);
+  const Behaviour b = Behaviour::parse(model, &req).resolve(Protocol::kAnthropic);
   const Answer a = plan_answer(b, p->prompt, b.seed.value_or(p->prompt.text_hash));
   Sleeper sleeper(co_await boost::asio::this_coro::executor);
   if (b.hang) {
@@ -196,7 +196,8 @@ http::Task<void> anthropic_messages(http::Request& req, http::Response& res, con
   if (!p->stream) {
     const std::string text = b.echo ? body : a.text();
     if (!co_await sleeper.sleep(req, b.gap * a.output_tokens())) co_return;
-    const std::string out = message_json(a, message_id, model, text);
+    std::string out = message_json(a, message_id, model, text);
+    if (b.garble >= 0) out.resize(out.size() / 2);  // cut-off JSON
     co_await res.send(200, "application/json", out, headers);
     co_return;
   }
@@ -249,7 +250,12 @@ http::Task<void> anthropic_messages(http::Request& req, http::Response& res, con
     data += "}}";
     append_event(out, "content_block_delta", data);
   };
-  if (!co_await write_deltas(req, res, sleeper, b, count, emit)) co_return;
+  auto garble = [&](std::string& out) {  // a text delta cut off inside its string
+    fmt::format_to(std::back_inserter(out), "event: content_block_delta\ndata: "
+                   R"({{"type":"content_block_delta","index":{},"delta":{{"type":"text_delta","text":"trunc)" "\n\n",
+                   main_index);
+  };
+  if (!co_await write_deltas(req, res, sleeper, b, count, emit, garble)) co_return;
   event.clear();
   if (r > 0 && count == r) switch_blocks(event);  // an empty main block
   append_event(event, "content_block_stop", fmt::format(R"({{"type":"content_block_stop","index":{}}})", main_index));

@@ -1,7 +1,11 @@
 #include "mock/behaviour.h"
 
+#include <atomic>
 #include <charconv>
+#include <random>
 #include <string>
+
+#include "mock/mock.h"
 
 namespace sy::mock {
 namespace {
@@ -17,28 +21,45 @@ std::optional<long> number(std::string_view s, std::string_view suffix = {}) {
   return v;
 }
 
+// "<N><unit>" or a bare "<N>".
+std::optional<long> number_in(std::string_view s, std::string_view unit) {
+  if (auto v = number(s, unit)) return v;
+  return number(s);
+}
+
+std::optional<int> percent(std::string_view s) {
+  if (auto v = number(s); v && *v <= 100) return static_cast<int>(*v);
+  return std::nullopt;
+}
+
 // A flag's value in a header: absent or "0"/"false" is off.
 bool flag(std::string_view v) { return v.empty() || v == "1" || v == "true"; }
 
 void apply(Behaviour& b, std::string_view key, std::string_view value) {
   using std::chrono::milliseconds;
   if (key == "ttft") {
-    if (auto v = number(value, "ms")) b.ttft = milliseconds(*v);
-    else if (auto w = number(value)) b.ttft = milliseconds(*w);
+    if (auto v = number_in(value, "ms")) b.ttft = milliseconds(*v);
   } else if (key == "tps") {
     if (auto v = number(value); v && *v > 0) b.gap = std::chrono::microseconds(1'000'000 / *v);
   } else if (key == "gap") {
-    if (auto v = number(value, "ms")) b.gap = milliseconds(*v);
-    else if (auto w = number(value)) b.gap = milliseconds(*w);
+    if (auto v = number_in(value, "ms")) b.gap = milliseconds(*v);
   } else if (key == "len") {
     if (auto v = number(value)) b.length = static_cast<int>(*v);
   } else if (key == "status") {
     if (auto v = number(value); v && *v >= 100 && *v < 600) b.status = static_cast<int>(*v);
   } else if (key == "retry-after") {
-    if (auto v = number(value, "s")) b.retry_after_s = static_cast<int>(*v);
-    else if (auto w = number(value)) b.retry_after_s = static_cast<int>(*w);
+    if (auto v = number_in(value, "s")) b.retry_after_s = static_cast<int>(*v);
   } else if (key == "reset-after") {
     if (auto v = number(value)) b.reset_after = static_cast<int>(*v);
+  } else if (key == "garble" || key == "garble-after") {
+    if (auto v = number(value)) b.garble = static_cast<int>(*v);
+    else b.garble = flag(value) ? 0 : -1;
+  } else if (key == "faults") {
+    if (auto v = percent(value)) b.faults = *v;
+  } else if (key == "slow") {
+    if (auto v = percent(value)) b.slow = *v;
+  } else if (key == "slowby") {
+    if (auto v = number_in(value, "ms")) b.slowby = milliseconds(*v);
   } else if (key == "seed") {
     if (auto v = number(value)) b.seed = static_cast<uint64_t>(*v);
   } else if (key == "hang") {
@@ -80,7 +101,7 @@ void apply_segment(Behaviour& b, std::string_view seg) {
     b.hang = true;
     return;
   }
-  if (seg == "echo" || seg == "tool" || seg == "think" || seg == "drop") {
+  if (seg == "echo" || seg == "tool" || seg == "think" || seg == "drop" || seg == "garble") {
     apply(b, seg, {});
     return;
   }
@@ -105,9 +126,9 @@ Behaviour Behaviour::parse(std::string_view model, const http::Request* headers)
     model.remove_prefix(slash + 1);
   }
   if (headers != nullptr) {
-    static constexpr std::string_view kKeys[] = {"ttft",        "tps",  "gap",  "len",  "status", "retry-after",
-                                                 "reset-after", "seed", "hang", "echo", "tool",   "think",
-                                                 "cached",      "drop"};
+    static constexpr std::string_view kKeys[] = {
+        "ttft", "tps",   "gap",    "len",  "status", "retry-after",  "reset-after", "seed", "hang",  "echo",
+        "tool", "think", "cached", "drop", "garble", "garble-after", "faults",      "slow", "slowby"};
     for (std::string_view key : kKeys) {
       std::string name = "x-mock-";
       name += key;
@@ -115,6 +136,39 @@ Behaviour Behaviour::parse(std::string_view model, const http::Request* headers)
       if (!v.empty()) apply(b, key, v);
     }
   }
+  return b;
+}
+
+Behaviour Behaviour::resolve(Protocol protocol) const {
+  if (faults == 0 && slow == 0) return *this;
+  static std::atomic<uint64_t> requests{0};
+  if (seed) return resolve(protocol, *seed ^ splitmix64(requests.fetch_add(1, std::memory_order_relaxed)));
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return resolve(protocol, random());
+}
+
+Behaviour Behaviour::resolve(Protocol protocol, uint64_t draw) const {
+  Behaviour b = *this;
+  b.faults = b.slow = 0;
+  // Three independent rolls from one draw: whether it fails, how, whether it is slow.
+  const uint64_t fails = splitmix64(draw);
+  const uint64_t how = splitmix64(fails);
+  const uint64_t slowed = splitmix64(how);
+  if (fails % 100 < static_cast<uint64_t>(faults)) {
+    switch (how % 7) {
+      case 0: b.status = 500; break;
+      case 1: b.status = 502; break;
+      case 2: b.status = 503; break;
+      case 3: b.status = protocol == Protocol::kAnthropic ? 529 : 503; break;  // the provider's overload
+      case 4:
+        b.status = 429;
+        b.retry_after_s = -1;
+        break;
+      case 5: b.drop = true; break;
+      default: b.garble = 0; break;
+    }
+  }
+  if (slowed % 100 < static_cast<uint64_t>(slow)) b.ttft += slowby;
   return b;
 }
 

@@ -184,7 +184,7 @@ Task<void> generate(Request& req, Response& res, const std::string& model, bool 
     co_await send_error(res, 400, prompt.error().message);
     co_return;
   }
-  const Behaviour b = Behaviour::parse(model, &req);
+  const Behaviour b = Behaviour::parse(model, &req).resolve(Protocol::kGemini);
   const Answer a = plan_answer(b, *prompt, b.seed.value_or(prompt->text_hash));
   Sleeper sleeper(co_await boost::asio::this_coro::executor);
   if (b.hang) {
@@ -199,7 +199,8 @@ Task<void> generate(Request& req, Response& res, const std::string& model, bool 
   if (b.status != 200) {
     const std::string retry =
         fmt::format(R"([{{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"{}s"}}])", b.retry_after_s);
-    co_await send_error(res, b.status, fault_message(b.status), b.status == 429 ? std::string_view(retry) : std::string_view());
+    const bool retry_info = b.status == 429 && b.retry_after_s >= 0;  // none on a random 429
+    co_await send_error(res, b.status, fault_message(b.status), retry_info ? std::string_view(retry) : std::string_view());
     co_return;
   }
   char request_id[kRequestIdSize];
@@ -216,7 +217,8 @@ Task<void> generate(Request& req, Response& res, const std::string& model, bool 
       parts += ',';
     }
     append_main_part(parts, a, text);
-    const std::string out = envelope.json(parts, true);
+    std::string out = envelope.json(parts, true);
+    if (b.garble >= 0) out.resize(out.size() / 2);  // cut-off JSON
     co_await res.send(200, kJson, out);
     co_return;
   }
@@ -241,7 +243,10 @@ Task<void> generate(Request& req, Response& res, const std::string& model, bool 
     else append_main_part(parts, a, a.tool ? std::string() : a.text_token(i - r));
     frame(out, envelope.json(parts, i >= r && i == count - 1));
   };
-  if (!co_await write_deltas(req, res, sleeper, b, count, emit)) co_return;
+  auto garble = [&](std::string& out) {  // a text part cut off inside its string
+    frame(out, R"({"candidates":[{"content":{"parts":[{"text":"trunc)");
+  };
+  if (!co_await write_deltas(req, res, sleeper, b, count, emit, garble)) co_return;
   std::string event;
   if (count == r) {  // no text after the thoughts: an empty closing part
     parts.clear();

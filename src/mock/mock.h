@@ -60,4 +60,8 @@ class MockUpstream {
 // The deterministic answer text for `seed`, as `tokens` tokens (each a word with its space).
 std::string mock_token(uint64_t seed, int index);
 
+// SplitMix64's output function: a well-mixed 64-bit value from any input (x, x + 1, ... give
+// independent-looking values). The mock's one source of deterministic randomness.
+uint64_t splitmix64(uint64_t x);
+
 }  // namespace sy::mock

@@ -119,6 +119,7 @@ Task<void> openai_chat(Request& req, Response& res) {
   const std::string model = json::unescape(f[0].raw);
   Behaviour b = Behaviour::parse(model, &req);
   if (!b.seed && f[4].kind == json::Kind::kNumber) b.seed = static_cast<uint64_t>(std::strtoull(std::string(f[4].raw).c_str(), nullptr, 10));
+  b = b.resolve(Protocol::kOpenAi);
   const bool stream = f[2].kind == json::Kind::kTrue;
   bool include_usage = false;
   if (f[3].kind == json::Kind::kObject) {
@@ -176,6 +177,7 @@ Task<void> openai_chat(Request& req, Response& res) {
                    finish_reason(a.finish));
     append_usage(out, a);
     out += R"(,"service_tier":"default","system_fingerprint":"fp_mock"})";
+    if (b.garble >= 0) out.resize(out.size() / 2);  // cut-off JSON
     co_await res.send(200, "application/json", out, headers);
     co_return;
   }
@@ -226,7 +228,11 @@ Task<void> openai_chat(Request& req, Response& res) {
     }
     chunk(out, delta, "null");
   };
-  if (!co_await write_deltas(req, res, sleeper, b, count, emit)) co_return;
+  auto garble = [&](std::string& out) {  // a content delta cut off inside its string
+    out += prefix;
+    out += R"({"index":0,"delta":{"content":"trunc)" "\n\n";
+  };
+  if (!co_await write_deltas(req, res, sleeper, b, count, emit, garble)) co_return;
   event.clear();
   const std::string finish = fmt::format("\"{}\"", finish_reason(a.finish));
   chunk(event, "{}", finish);
