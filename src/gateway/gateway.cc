@@ -416,6 +416,7 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
     decoder = translate::make_stream_decoder(dialect.protocol());
   }
   Error broke;
+  bool malformed = false;  // an event whose data is not JSON: it and what follows are not relayed
   for (;;) {
     const auto chunk = co_await next_piece(req, res, upstream, read_before, dialect, progress ? &broke : nullptr);
     if (!chunk) {
@@ -426,6 +427,11 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
     if (chunk->empty()) break;
     out.clear();
     auto fed = parser.feed(*chunk, [&](const http::SseEvent& ev) {
+      if (malformed) return;
+      if (!ev.data.empty() && ev.data != "[DONE]" && !json::validate(ev.data)) {
+        malformed = true;
+        return;
+      }
       if (dialect.ends_stream(ev)) done = true;
       if (priced == nullptr || !append_with_cost(ev, *priced, out)) out.append(ev.raw);
       if (decoder) {
@@ -435,12 +441,14 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
         }
       }
     });
-    if (!fed) {
+    if (!fed || malformed) {
+      Error e = !fed ? fed.error() : Error{ErrorCode::kUpstreamError, "the provider sent an event that is not JSON", {}, 0};
+      if (!out.empty() && !co_await res.write(out)) co_return true;
       if (progress) {
-        auto r = co_await resume_stream(*resume, res, *progress, fed.error());
+        auto r = co_await resume_stream(*resume, res, *progress, std::move(e));
         co_return r;
       }
-      const std::string event = dialect.stream_error_event(fed.error());
+      const std::string event = dialect.stream_error_event(e);
       co_await res.write(event);
       co_await res.end_stream();
       co_return true;

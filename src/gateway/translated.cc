@@ -70,35 +70,6 @@ void add_cache_breakpoints(translate::ChatRequest& req) {
   if (!req.tools.empty()) req.tools.back().cache_control = kEphemeral;
 }
 
-// A stream to continue elsewhere (resumeStreams): the text already streamed becomes the
-// assistant's turn. Anthropic continues a final assistant turn natively (prefill; it must not
-// end in white space); other protocols are asked to continue it.
-void add_continuation(translate::ChatRequest& req, std::string_view streamed, std::string_view protocol) {
-  constexpr std::string_view kContinue =
-      "Continue your previous answer exactly where it stopped, mid-sentence if need be. Do not repeat any of it "
-      "and add nothing before the continuation.";
-  if (protocol == "anthropic") {
-    // Trailing white space, as escaped JSON text: spaces and \n, \r, \t escapes.
-    while (!streamed.empty()) {
-      if (streamed.back() == ' ') {
-        streamed.remove_suffix(1);
-      } else if (streamed.size() >= 2 && streamed[streamed.size() - 2] == '\\' &&
-                 (streamed.back() == 'n' || streamed.back() == 'r' || streamed.back() == 't')) {
-        streamed.remove_suffix(2);
-      } else {
-        break;
-      }
-    }
-  }
-  req.messages.push_back({.role = translate::Role::kAssistant, .parts = {{.text = streamed}}});
-  if (protocol != "anthropic") req.messages.push_back({.role = translate::Role::kUser, .parts = {{.text = kContinue}}});
-  if (req.tool_choice == translate::ToolChoice::kRequired || req.tool_choice == translate::ToolChoice::kNamed) {
-    req.tool_choice = translate::ToolChoice::kAuto;  // a forced tool cannot follow a prefilled turn
-  }
-  req.thinking_budget.reset();  // a prefilled turn cannot start with reasoning
-  req.reasoning_effort = {};
-}
-
 }  // namespace
 
 Result<std::string> Gateway::translate_request(std::string_view body, const ClientDialect& dialect,
@@ -111,7 +82,7 @@ Result<std::string> Gateway::translate_request(std::string_view body, const Clie
   if (auto e = unsupported(*req, target.model)) return tl::unexpected(std::move(*e));
   if (auto_cache) add_cache_breakpoints(*req);
   const std::string_view protocol = target.provider->protocol();
-  if (!continue_from.empty()) add_continuation(*req, continue_from, protocol);
+  if (!continue_from.empty()) translate::add_continuation(*req, continue_from, protocol);
   const catalog::Model* m = target.model;
   const std::string upstream = translate::decoded(translate::contents(target.upstream_quoted));
   const translate::WriteOptions options{

@@ -151,4 +151,33 @@ UpstreamError read_error(int status, std::string_view body) {
   return e;
 }
 
+// A stream to continue elsewhere (resumeStreams): the text already streamed becomes the
+// assistant's turn. Anthropic continues a final assistant turn natively (prefill; it must not
+// end in white space); other protocols are asked to continue it.
+void add_continuation(ChatRequest& req, std::string_view streamed, std::string_view protocol) {
+  constexpr std::string_view kContinue =
+      "Continue your previous answer exactly where it stopped, mid-sentence if need be. Do not repeat any of it "
+      "and add nothing before the continuation.";
+  if (protocol == "anthropic") {
+    // Trailing white space, as escaped JSON text: spaces and \n, \r, \t escapes.
+    while (!streamed.empty()) {
+      if (streamed.back() == ' ') {
+        streamed.remove_suffix(1);
+      } else if (streamed.size() >= 2 && streamed[streamed.size() - 2] == '\\' &&
+                 (streamed.back() == 'n' || streamed.back() == 'r' || streamed.back() == 't')) {
+        streamed.remove_suffix(2);
+      } else {
+        break;
+      }
+    }
+  }
+  req.messages.push_back({.role = Role::kAssistant, .parts = {{.text = streamed}}});
+  if (protocol != "anthropic") req.messages.push_back({.role = Role::kUser, .parts = {{.text = kContinue}}});
+  if (req.tool_choice == ToolChoice::kRequired || req.tool_choice == ToolChoice::kNamed) {
+    req.tool_choice = ToolChoice::kAuto;  // a forced tool cannot follow a prefilled turn
+  }
+  req.thinking_budget.reset();  // a prefilled turn cannot start with reasoning
+  req.reasoning_effort = {};
+}
+
 }  // namespace sy::translate

@@ -45,6 +45,11 @@ Result<std::string> write_gemini_request(const ChatRequest& req, const WriteOpti
 // per-message and per-image overheads), for protocols without a count endpoint.
 int64_t estimate_input_tokens(const ChatRequest& req);
 
+// A broken stream to continue elsewhere: `streamed` (escaped text) becomes the assistant's last
+// turn. `protocol` "anthropic" continues it natively (prefill, trailing white space trimmed);
+// others get an instruction to continue it. Reasoning and forced tools are dropped.
+void add_continuation(ChatRequest& req, std::string_view streamed, std::string_view protocol);
+
 // ---- responses ---------------------------------------------------------------------------
 
 Result<ChatResponse> read_openai_response(std::string_view body);

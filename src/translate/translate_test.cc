@@ -20,6 +20,28 @@ TEST(Translate, OpenAiToAnthropicRequest) {
   EXPECT_EQ(*out, R"({"model":"claude-x","max_tokens":50,"system":[{"type":"text","text":"Be brief."}],"messages":[{"role":"user","content":[{"type":"text","text":"Hi \"you\""}]}],"temperature":1,"stop_sequences":["END"]})");
 }
 
+TEST(Translate, AContinuationPrefillsAnthropicAndAsksOthers) {
+  const std::string body =
+      R"({"model":"x","messages":[{"role":"user","content":"Count"}],"reasoning_effort":"high","max_tokens":50})";
+  ChatRequest anthropic_req = openai(body);
+  add_continuation(anthropic_req, R"(One, two,\n )", "anthropic");
+  auto a = write_anthropic_request(anthropic_req, {.model = "claude-x", .model_label = "anthropic/claude-x"});
+  ASSERT_TRUE(a) << a.error().message;
+  // The streamed text is the last (assistant) turn, without its trailing white space; no thinking.
+  EXPECT_NE(a->find(R"({"role":"assistant","content":[{"type":"text","text":"One, two,"}]}]})"), std::string::npos) << *a;
+  EXPECT_EQ(a->find("thinking"), std::string::npos) << *a;
+
+  ChatRequest openai_req = openai(body);
+  add_continuation(openai_req, R"(One, two,\n )", "openai");
+  auto o = write_openai_request(openai_req, {.model = "gpt-x", .model_label = "openai/gpt-x"});
+  ASSERT_TRUE(o) << o.error().message;
+  const size_t assistant = o->find(R"({"role":"assistant","content":"One, two,\n "})");
+  ASSERT_NE(assistant, std::string::npos) << *o;
+  const size_t instruction = o->find(R"({"role":"user","content":"Continue your previous answer exactly where it stopped)");
+  EXPECT_GT(instruction, assistant) << *o;
+  EXPECT_EQ(o->find("reasoning_effort"), std::string::npos) << *o;
+}
+
 TEST(Translate, ToolCallsAndResultsBothWays) {
   const std::string body = R"({"model":"x","messages":[
     {"role":"user","content":"Weather in Paris?"},

@@ -430,6 +430,81 @@ TEST_F(Failover, AResetBeforeTheAnswerMovesOn) {
   }
 }
 
+// The fault-injection suite: every fault class, before the first byte and after it, for an
+// OpenAI client (OpenAI-protocol provider) and an Anthropic client (Anthropic-protocol
+// provider), streamed and not. The request's own `models` list names a healthy fallback.
+struct Fault {
+  std::string_view name;
+  std::string_view model;     // after the provider's name
+  std::string_view recorded;  // what x-switchyard-attempts says of the faulty attempt
+  bool stream_only = false;   // a first-token limit or a broken stream: streams only
+  bool after_tokens = false;  // the client has tokens: the stream ends with an error event
+};
+constexpr Fault kFaults[] = {
+    {"refused", "", "status=0;error=upstream_unreachable;"},
+    {"reset before the head", "drop", "status=0;error=upstream_unreachable;"},
+    {"500", "status-500", "status=500;"},
+    {"503", "status-503", "status=503;"},
+    {"429 with Retry-After", "status-429/retry-after-1s", "status=429;"},
+    {"hang before the first byte", "hang", "status=0;error=ttft_timeout;", true},
+    {"slow first token", "ttft-2000ms/len-3", "status=0;error=ttft_timeout;", true},  // the mock waits before its head too
+    {"malformed SSE before the first token", "garble", "status=200;error=malformed_stream;", true},
+    {"malformed answer", "garble", "status=200;error=malformed_answer;"},
+    {"reset mid-stream", "len-10/reset-after-3/gap-1ms", "", true, true},
+    {"malformed SSE mid-stream", "len-10/garble-after-3/gap-1ms", "", true, true},
+};
+
+TEST_F(Failover, EveryFaultClassInBothDialectsStreamedAndNot) {
+  const std::array<http::Header, 1> ttft{http::Header{"x-switchyard-ttft-timeout-ms", "200"}};
+  int seed = 100;  // a model id of its own per request: no Retry-After cool-down carries over
+  for (const Fault& fault : kFaults) {
+    for (bool anthropic : {false, true}) {
+      for (bool stream : {false, true}) {
+        if (fault.stream_only && !stream) continue;
+        if (fault.name == "malformed answer" && stream) continue;
+        const std::string provider = anthropic ? "claude" : "mock";
+        const std::string primary = fault.model.empty() ? fmt::format("down/gone")
+                                                        : fmt::format("{}/{}/seed-{}", provider, fault.model, ++seed);
+        const std::string fallback = fmt::format("{}/len-2/seed-7", provider);
+        const std::string body =
+            anthropic ? fmt::format(R"({{"model":"{}","models":["{}"],"max_tokens":50,"stream":{},"messages":[{{"role":"user","content":"Hi"}}]}})",
+                                    primary, fallback, stream)
+                      : chat_body(primary, stream, fmt::format(R"(,"models":["{}"])", fallback));
+        const Reply r = call(port_, "POST", anthropic ? "/v1/messages" : "/v1/chat/completions", body, ttft);
+        const std::string where = fmt::format("{} ({}, {})", fault.name, anthropic ? "anthropic" : "openai",
+                                              stream ? "streamed" : "not streamed");
+        ASSERT_EQ(r.status, 200) << where << "\n" << r.body;
+        if (fault.after_tokens) {  // the stream began: it ends with an error event, never replaced
+          EXPECT_EQ(r.header("x-switchyard-model"), primary) << where;
+          EXPECT_NE(r.body.find(anthropic ? "event: error\ndata: " : "data: {\"error\":"), std::string::npos)
+              << where << "\n" << r.body;
+          EXPECT_EQ(r.body.find(anthropic ? "event: message_stop" : "[DONE]"), std::string::npos) << where;
+          // Every event the client got is well-formed: a malformed one is not relayed.
+          for (size_t at = 0; (at = r.body.find("data: ", at)) != std::string::npos;) {
+            const size_t end = r.body.find("\n\n", at);
+            boost::system::error_code ec;
+            bj::parse(std::string_view(r.body).substr(at + 6, end - at - 6), ec);
+            EXPECT_FALSE(ec) << where << ": " << r.body.substr(at, end - at);
+            at = end;
+          }
+          continue;
+        }
+        // Before the first byte: invisible to the client, which gets the fallback's answer.
+        EXPECT_EQ(r.header("x-switchyard-model"), fallback) << where;
+        const std::string chain = r.header("x-switchyard-attempts");
+        EXPECT_TRUE(chain.starts_with(fmt::format("{};{}", primary, fault.recorded))) << where << ": " << chain;
+        EXPECT_NE(chain.find(fmt::format(", {};status=200;", fallback)), std::string::npos) << where << ": " << chain;
+        EXPECT_EQ(r.body.find("error"), std::string::npos) << where << "\n" << r.body;
+        if (stream) {
+          EXPECT_NE(r.body.find(anthropic ? "event: message_stop" : "data: [DONE]"), std::string::npos) << where;
+        } else {
+          EXPECT_NO_THROW(bj::parse(r.body)) << where;
+        }
+      }
+    }
+  }
+}
+
 TEST_F(Failover, ThePlansDeadlineEndsAHungAttemptWithA504) {
   for (bool stream : {false, true}) {
     const Reply r = chat("switchyard/deadline", stream);
