@@ -223,10 +223,17 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   if (ctx.decision) {
     const routing::Decision& d = *ctx.decision;
     const routing::RouterSpec& spec = d.router->spec();
+    // A fallback "route:<name>": the variant that route chooses for this request.
+    auto add_fallback = [&](std::string_view m) {
+      if (!m.starts_with(routing::kRouteFallback)) return add_to_plan(m);
+      const routing::CompiledRoute* route = d.router->route_named(m.substr(routing::kRouteFallback.size()));
+      if (route == nullptr || route->total_weight <= 0) return;
+      add_to_plan(facts.sticky_key.empty() ? route->pick_random().model_id : route->pick(facts.sticky_key).model_id);
+    };
     if (d.route != nullptr) {
-      for (const auto& m : d.route->spec->fallbacks) add_to_plan(m);
+      for (const auto& m : d.route->spec->fallbacks) add_fallback(m);
     }
-    for (const auto& m : spec.fallbacks) add_to_plan(m);
+    for (const auto& m : spec.fallbacks) add_fallback(m);
     if (spec.failover.other_variants && d.route != nullptr) {
       for (const auto& v : d.route->spec->variants) add_to_plan(v.model_id);
     }

@@ -47,7 +47,9 @@ struct Route {
   std::string name;       // defaults to "route-<index>"; "default" for the default route
   std::string condition;  // CEL; empty for the default route
   std::vector<Variant> variants;
-  std::vector<std::string> fallbacks;  // model ids tried after the chosen variant (failover)
+  // Model ids tried after the chosen variant (failover); "route:<name>" stands for the variant
+  // that route would choose for the request.
+  std::vector<std::string> fallbacks;
 };
 
 // "/code" → a route by name, or straight to a model.
@@ -58,6 +60,9 @@ struct SlashCommand {
 };
 
 // How the failover issue's attempt plan behaves for this router; 0 means "the gateway default".
+// A fallback that names a route of the router: "route:premium".
+inline constexpr std::string_view kRouteFallback = "route:";
+
 struct Failover {
   int max_attempts = 0;
   int64_t deadline_ms = 0;

@@ -146,7 +146,7 @@ class Reader {
     for (size_t i = 0; i < a->size(); ++i) {
       const std::string p = fmt::format("{}[{}]", path, i);
       if (auto s = string(&(*a)[i], p)) {
-        model_id(*s, p);
+        if (!s->starts_with(kRouteFallback)) model_id(*s, p);  // route names are checked once all are read
         out.push_back(std::move(*s));
       }
     }
@@ -456,6 +456,22 @@ tl::expected<RouterSpec, Problems> parse_router(std::string_view json, const Mod
     }
   }
   spec.fallbacks = r.model_list(Reader::field(o, "fallbacks"), "fallbacks");
+  // "route:<name>" fallbacks name a route of this router.
+  auto check_routes = [&](const std::vector<std::string>& fallbacks, const std::string& path) {
+    for (size_t i = 0; i < fallbacks.size(); ++i) {
+      if (!fallbacks[i].starts_with(kRouteFallback)) continue;
+      const std::string_view route = std::string_view(fallbacks[i]).substr(kRouteFallback.size());
+      if (route_names.contains(route)) continue;
+      std::string names;
+      for (const auto& rt : spec.routes) names += fmt::format("'{}', ", rt.name);
+      r.add(fmt::format("{}[{}]", path, i), fmt::format("no route is named '{}' (routes: {}'default')", route, names));
+    }
+  };
+  for (size_t i = 0; i < spec.routes.size(); ++i) {
+    check_routes(spec.routes[i].fallbacks, fmt::format("routes[{}].route.fallbacks", i));
+  }
+  check_routes(spec.default_route.fallbacks, "defaultRoute.fallbacks");
+  check_routes(spec.fallbacks, "fallbacks");
   spec.failover = r.failover(Reader::field(o, "failover"), "failover");
   spec.auto_cache = r.boolean(Reader::field(o, "autoCache"), "autoCache");
   if (!r.problems.empty()) return tl::unexpected(std::move(r.problems));

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -98,8 +100,9 @@ TEST(RouterJson, EveryProblemHasAPathAndAFix) {
           {"variant": {"modelId": "demo/fsat"}, "weight": -1}]}},
       {"name": "b", "condition": {"cel_expression": "true"}, "route": {"variants": [
           {"variant": {"modelId": "demo/fast"}, "weight": 0}, {"variant": {"modelId": "demo/fast"}, "weight": 0}]}}],
-    "defaultRoute": {"variants": []},
+    "defaultRoute": {"variants": [], "fallbacks": ["route:b", "route:c"]},
     "slashCommands": [{"command": "code", "route": "nope"}],
+    "fallbacks": ["route:default", "demo/fast"],
     "stickinessKey": "session-id"})");
   EXPECT_EQ(problem_at(ps, "routes[0].route.variants[0].variant.modelID"), "unknown field 'modelID'; did you mean 'modelId'?");
   EXPECT_NE(problem_at(ps, "routes[0].route.variants[0].variant.modelId").find("a modelId is required"), std::string::npos);
@@ -115,6 +118,11 @@ TEST(RouterJson, EveryProblemHasAPathAndAFix) {
   EXPECT_NE(problem_at(ps, "slashCommands[0].command").find("must be '/'"), std::string::npos);
   EXPECT_EQ(problem_at(ps, "slashCommands[0].route"), "no route is named 'nope' (routes: 'a', 'a', 'b', 'default')");
   EXPECT_NE(problem_at(ps, "stickinessKey").find("metadata key"), std::string::npos);
+  // A fallback may name a route of the router; an unknown one is a problem, a known one is not.
+  EXPECT_EQ(problem_at(ps, "defaultRoute.fallbacks[1]"), "no route is named 'c' (routes: 'a', 'a', 'b', 'default')");
+  for (std::string_view fine : {"defaultRoute.fallbacks[0]", "fallbacks[0]", "fallbacks[1]"}) {
+    EXPECT_TRUE(std::none_of(ps.begin(), ps.end(), [&](const auto& p) { return p.path == fine; })) << fine;
+  }
 }
 
 TEST(RouterJson, CelErrorsCarryLineAndColumn) {

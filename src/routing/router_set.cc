@@ -137,6 +137,14 @@ void CompiledRouter::index_variables(const cel::Program& p) {
 
 bool CompiledRouter::needs(Builtin b) const { return std::find(builtins_.begin(), builtins_.end(), b) != builtins_.end(); }
 
+const CompiledRoute* CompiledRouter::route_named(std::string_view name) const {
+  if (name == "default") return &default_;
+  for (const auto& r : routes_) {
+    if (r.spec->name == name) return &r;
+  }
+  return nullptr;
+}
+
 const SlashCommand* CompiledRouter::command_of(std::string_view text) const {
   const size_t start = text.find_first_not_of(" \t\r\n");
   if (start == std::string_view::npos || text[start] != '/') return nullptr;
@@ -163,10 +171,8 @@ Decision CompiledRouter::select(const cel::Activation& facts, std::string_view s
     return d;
   }
   if (command != nullptr) {
-    d.route = &default_;
-    for (const auto& r : routes_) {
-      if (r.spec->name == command->route) d.route = &r;
-    }
+    d.route = route_named(command->route);
+    if (d.route == nullptr) d.route = &default_;
   } else {
     using Result = ConditionOutcome::Result;
     for (size_t i = 0; i < routes_.size(); ++i) {

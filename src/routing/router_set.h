@@ -89,6 +89,8 @@ class CompiledRouter {
   const std::vector<MetaVar>& meta_vars() const { return meta_vars_; }
   bool needs(Builtin b) const;
 
+  // The route of that name ("default" for the default route), or null.
+  const CompiledRoute* route_named(std::string_view name) const;
   // The slash command `text` starts with ("/code fix this" → /code), or null.
   const SlashCommand* command_of(std::string_view text) const;
 

@@ -106,6 +106,12 @@ routers:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: mock/len-10/reset-after-3/gap-1ms/seed-5}}, weight: 1}}], fallbacks: [claude/len-10/reset-after-2/gap-1ms]}}
     failover: {{resumeStreams: true}}
+  via-route:
+    routes:
+      - name: premium
+        condition: {{cel_expression: 'plan == "pro"'}}
+        route: {{variants: [{{variant: {{modelId: claude/len-2/seed-3}}, weight: 1}}]}}
+    defaultRoute: {{variants: [{{variant: {{modelId: mock/status-503}}, weight: 1}}], fallbacks: ['route:premium']}}
   variants:
     routes: []
     defaultRoute: {{variants: [{{variant: {{modelId: mock/status-503}}, weight: 1}}, {{variant: {{modelId: mock/status-503/seed-1}}, weight: 0}}, {{variant: {{modelId: claude/len-1}}, weight: 0}}]}}
@@ -182,6 +188,14 @@ TEST_F(Failover, TheRequestsOwnErrorsAndMaxAttemptsStopThePlan) {
   const Reply once = chat("switchyard/once");
   EXPECT_EQ(once.status, 502) << once.body;
   EXPECT_EQ(once.header("x-switchyard-model"), "mock/status-502");
+}
+
+TEST_F(Failover, AFallbackMayNameAnotherRoute) {
+  const Reply r = chat("switchyard/via-route");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("x-switchyard-model"), "claude/len-2/seed-3");
+  EXPECT_EQ(r.header("x-switchyard-route"), "default");  // the route that matched, whose plan it was
+  EXPECT_TRUE(r.header("x-switchyard-attempts").starts_with("mock/status-503;status=503;")) << r.header("x-switchyard-attempts");
 }
 
 TEST_F(Failover, TheRequestsModelsListIsAPlanToo) {
