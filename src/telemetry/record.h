@@ -1,0 +1,74 @@
+#pragma once
+// What the gateway knows about one request once it is over, and the outcomes attached to
+// requests or users later. Built once per request on the worker, moved into the telemetry
+// queue, read by the log store, the metrics and the exporters off the request path.
+//
+//   RequestRecord r;
+//   r.id = "req_01H...";  r.time_ms = now_ms;  r.model = "openai/gpt-4o";  ...
+//   telemetry.submit(std::move(r));          // never blocks; counted as dropped when full
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sy::telemetry {
+
+// One attempt of the request's plan (x-switchyard-attempts, as fields).
+struct AttemptRecord {
+  std::string model;        // "anthropic/claude-sonnet-4-5"
+  std::string provider;     // "anthropic"
+  int status = 0;           // of the answer's head; 0 when none came
+  std::string error_class;  // "" when it answered; "upstream_unreachable", "ttft_timeout", "hedge_lost", ...
+  int64_t start_ms = 0;     // from the request's start
+  int64_t duration_ms = 0;
+  int64_t ttft_ms = -1;     // from the attempt's start; -1 when unknown (no token, not streamed)
+  bool served = false;      // its answer went to the client (several with resumed streams)
+  int64_t tokens_in = 0;    // what it used, when known (a served or resumed attempt)
+  int64_t tokens_out = 0;
+  double cost_usd = 0;
+};
+
+struct RequestRecord {
+  std::string id;            // x-switchyard-request-id
+  int64_t time_ms = 0;       // unix ms when the request arrived
+  std::string key_id;        // the gateway key's id (a short hash, never the key), "" without keys
+  std::string user;          // the stickiness key's value (user, metadata.user_id, ...), may be ""
+  std::string endpoint;      // "chat.completions", "messages", "count_tokens", ...
+  std::string dialect;       // "openai" | "anthropic"
+  std::string router;        // "" when the request named a model
+  int64_t router_version = 0;
+  std::string route;
+  std::string variant;
+  std::string reason;        // the routing reason, written off the request path when possible
+  std::string requested_model;  // as the client sent it: "switchyard/support", "gpt-4o"
+  std::string model;         // the model that served (catalog id), "" when none did
+  std::string provider;
+  std::vector<AttemptRecord> attempts;
+  bool stream = false;
+  int status = 0;            // the status the client got (200 for a stream that began)
+  std::string error_class;   // "" on success; the final error's class otherwise (a stream's
+                             // mid-stream failure included: "stream_broke", "malformed_stream")
+  int64_t ttft_ms = -1;      // first token at the client, from the request's start; -1: none
+  int64_t latency_ms = 0;    // until the last byte went to the client
+  int64_t tokens_in = 0;     // prompt tokens, cached included
+  int64_t tokens_out = 0;    // completion tokens, reasoning included
+  int64_t tokens_cached = 0;
+  int64_t tokens_reasoning = 0;
+  double cost_usd = 0;       // at provider rates, every attempt that used tokens included
+  std::string metadata_json; // the allow-listed metadata, a JSON object ("{}" when none)
+  std::string request_body;  // only when a router or key opts in; else ""
+  std::string response_body;
+};
+
+// An outcome attached to a request or a user: a rating, a conversion, any named number.
+struct OutcomeEvent {
+  std::string event_id;      // idempotency key: a second event with the same id is ignored
+  int64_t time_ms = 0;
+  std::string request_id;    // one of request_id or user is set
+  std::string user;
+  std::string router;        // with user: the router whose variant the user had ("" for all)
+  std::string name;          // "csat", "conversion", "retained_d7", ...
+  double value = 0;          // csat 1-5; conversion 1/0; any number
+};
+
+}  // namespace sy::telemetry
