@@ -81,6 +81,7 @@ class Response {
   virtual Task<bool> write(std::string_view data) = 0;
   virtual Task<bool> end_stream() = 0;
   virtual bool started() const = 0;
+  virtual int status() const = 0;  // the status sent; 0 before
   // Drops the connection at once with a TCP reset (a fault the mock upstream injects).
   virtual void abort() = 0;
 

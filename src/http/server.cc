@@ -37,14 +37,17 @@ using io::kNoDeadline;
 
 class Session;
 
+// Members are destroyed in reverse order: the io_context (and with it the coroutine frames of
+// requests still running when a drain timed out) goes before the sessions' sweep and the
+// handler those frames use.
 struct Worker {
   explicit Worker(std::chrono::milliseconds tick) : sessions(tick) {}
-  asio::io_context ioc{1};
-  std::optional<tcp::acceptor> acceptor;
   std::unique_ptr<Handler> handler;
   io::Sweep sessions;  // every open session; its ticks check their deadlines
   bool draining = false;
   std::thread thread;
+  asio::io_context ioc{1};
+  std::optional<tcp::acceptor> acceptor;
 };
 
 // Shared with the disconnect watcher's completion handler, which may outlive the session.
@@ -141,6 +144,7 @@ class Session final : public Request, public Response, public io::Sweep::Entry {
   Task<bool> send(int status, std::string_view content_type, std::string_view body,
                   std::span<const Header> headers) override {
     started_ = true;
+    status_ = status;
     head_.clear();
     append_head(head_, status, content_type, headers, !keep_going());
     fmt::format_to(std::back_inserter(head_), "content-length: {}\r\n\r\n", body.size());
@@ -150,6 +154,7 @@ class Session final : public Request, public Response, public io::Sweep::Entry {
   Task<bool> begin_stream(int status, std::string_view content_type,
                           std::span<const Header> headers) override {
     started_ = true;
+    status_ = status;
     streaming_ = true;
     if (buffer_.size() == 0) buffer_.shrink_to_fit();  // a stream may last minutes: hold no read buffer
     head_.clear();
@@ -171,6 +176,7 @@ class Session final : public Request, public Response, public io::Sweep::Entry {
     co_return co_await write_all(std::array<asio::const_buffer, 1>{asio::buffer("0\r\n\r\n", 5)});
   }
   bool started() const override { return started_; }
+  int status() const override { return status_; }
   void abort() override {
     write_failed_ = true;
     beast::error_code ec;
@@ -240,6 +246,7 @@ class Session final : public Request, public Response, public io::Sweep::Entry {
       }
       keep_alive_ = parser_->get().keep_alive();
       started_ = streaming_ = write_failed_ = false;
+      status_ = 0;
       co_await worker_.handler->handle(*this, *this);
       disarm_watch();
       if (!started_) {
@@ -342,6 +349,7 @@ class Session final : public Request, public Response, public io::Sweep::Entry {
   bool in_request_ = false;
   bool keep_alive_ = true;
   bool started_ = false;
+  int status_ = 0;
   bool streaming_ = false;
   bool write_failed_ = false;
 };

@@ -17,6 +17,9 @@ void append_head(std::string& out, int status, std::string_view content_type,
 // Decodes %XX escapes in a URL path segment ("demo%2Ffast" → "demo/fast"). Invalid escapes
 // are kept as they are.
 std::string percent_decode(std::string_view s);
+// The value of `key` in a request target's query string ("/x?pageSize=10&pageToken=y"),
+// percent-decoded; "" when absent.
+std::string query_param(std::string_view target, std::string_view key);
 // Escapes everything but RFC 3986's unreserved characters (for one path segment or query value).
 std::string percent_encode(std::string_view s);
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/asio.hpp>
 #include <chrono>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -416,7 +417,7 @@ class Timeouts : public Gateway {
     config_path_ = std::filesystem::temp_directory_path() / ("switchyard-it-timeouts-" + std::to_string(getpid()) + ".yaml");
     std::ofstream(config_path_) << "demo: false\n"
                                    "database: ':memory:'\n"
-                                   "limits: {read_timeout_ms: 300, idle_timeout_ms: 600}\n"
+                                   "limits: {read_timeout_ms: 300, idle_timeout_ms: 600, drain_timeout_ms: 300}\n"
                                    "upstream: {read_timeout_ms: 500}\n"
                                    "providers:\n"
                                    "  - name: mock\n"
@@ -460,6 +461,24 @@ class Timeouts : public Gateway {
   std::filesystem::path config_path_;
   int port_here_ = 0;
 };
+
+TEST_F(Timeouts, ADrainThatTimesOutStopsCleanly) {
+  // A stream far longer than the drain allows: SIGTERM stops the server after drain_timeout_ms,
+  // with the stream's coroutine still running, and the process exits normally.
+  std::atomic<bool> streaming{false};
+  std::thread client([&] {
+    try {
+      stream(port_here_, "/v1/chat/completions", chat_body("mock/len-200/gap-100ms", true), {},
+             [&](std::string_view) { streaming = true; });
+    } catch (const std::exception&) {
+    }
+  });
+  for (int i = 0; i < 200 && !streaming; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(streaming);
+  gw_->signal(SIGTERM);
+  EXPECT_EQ(gw_->wait(), 0) << gw_->output();
+  client.join();
+}
 
 TEST_F(Timeouts, RequestTooSlowToArriveIs408) {
   const std::string got = exchange_raw("POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
