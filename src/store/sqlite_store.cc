@@ -3,83 +3,44 @@
 // deadlock between processes sharing the file), and WAL keeps a killed writer's half-written
 // transaction out of the database.
 
-#include <chrono>
 #include <cstdint>
-#include <iterator>
 #include <mutex>
 
 #include <fmt/core.h>
 #include <sqlite3.h>
 
+#include "store/sqlite_util.h"
 #include "store/store.h"
 
 namespace sy::store {
 namespace {
 
-struct Migration {
-  int64_t version;
-  const char* sql;
-};
+using sqlite::Conn;
+using sqlite::Txn;
+using sqlite::Use;
 
 // Append only: a released migration is never edited, so every database reaches the same schema.
-constexpr Migration kMigrations[] = {
+constexpr sqlite::Migration kMigrations[] = {
     {1,
      "CREATE TABLE routers(name TEXT PRIMARY KEY, spec TEXT NOT NULL, version INTEGER NOT NULL,"
      " create_time_ms INTEGER NOT NULL, update_time_ms INTEGER NOT NULL,"
      " seed_digest TEXT NOT NULL DEFAULT '');"
      "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);"},
 };
-constexpr int64_t kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
 constexpr int kBusyTimeoutMs = 5000;
+constexpr sqlite::ConnLabel kLabel{"config store"};
 constexpr const char* kRouterColumns =
     "name, spec, version, create_time_ms, update_time_ms, seed_digest";
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+RouterRecord read_router(const Use& u) {  // columns in kRouterColumns order
+  return {u.str(0), u.str(1), u.i64(2), u.i64(3), u.i64(4), u.str(5)};
 }
-
-struct StmtDeleter {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-
-// A prepared statement with positional binds; finalized on destruction.
-class Stmt {
- public:
-  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
-  void bind(int i, std::string_view v) {
-    sqlite3_bind_text(s_.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  void bind(int i, int64_t v) { sqlite3_bind_int64(s_.get(), i, v); }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int step() { return sqlite3_step(s_.get()); }
-  int64_t int64(int col) const { return sqlite3_column_int64(s_.get(), col); }
-  std::string text(int col) const {
-    const auto* p = sqlite3_column_text(s_.get(), col);
-    if (p == nullptr) {
-      return {};
-    }
-    return {reinterpret_cast<const char*>(p),
-            static_cast<size_t>(sqlite3_column_bytes(s_.get(), col))};
-  }
-  RouterRecord record() const {  // columns in kRouterColumns order
-    return {text(0), text(1), int64(2), int64(3), int64(4), text(5)};
-  }
-
- private:
-  std::unique_ptr<sqlite3_stmt, StmtDeleter> s_;
-};
 
 class SqliteStore final : public ConfigStore {
  public:
-  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  ~SqliteStore() override { sqlite3_close_v2(db_); }
-  SqliteStore(const SqliteStore&) = delete;
-  SqliteStore& operator=(const SqliteStore&) = delete;
+  explicit SqliteStore(std::unique_ptr<Conn> conn) : conn_(std::move(conn)) {}
 
   Result<void> configure();
-  Result<void> migrate();
 
   Result<Page> list(size_t limit, std::string_view after_name) const override;
   Result<std::vector<RouterRecord>> all() const override;
@@ -94,69 +55,8 @@ class SqliteStore final : public ConfigStore {
   Result<bool> put_setting(std::string_view key, std::string_view value) override;
 
  private:
-  // Rolls back unless committed; holds the write lock from BEGIN IMMEDIATE on.
-  class Txn {
-   public:
-    explicit Txn(const SqliteStore& s) : s_(s) {}
-    ~Txn() {
-      if (open_) {
-        sqlite3_exec(s_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
-      }
-    }
-    Txn(const Txn&) = delete;
-    Txn& operator=(const Txn&) = delete;
-    Result<void> begin(std::string_view what) {
-      if (auto r = s_.exec("BEGIN IMMEDIATE", what); !r) {
-        return r;
-      }
-      open_ = true;
-      return {};
-    }
-    Result<void> commit(std::string_view what) {
-      if (auto r = s_.exec("COMMIT", what); !r) {
-        return r;
-      }
-      open_ = false;
-      return {};
-    }
-
-   private:
-    const SqliteStore& s_;
-    bool open_ = false;
-  };
-
-  // An error naming the file, the operation and SQLite's message; busy/locked → kUnavailable.
-  tl::unexpected<Error> sql_error(std::string_view what, int rc) const {
-    int primary = rc & 0xff;
-    ErrorCode code = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? ErrorCode::kUnavailable
-                                                                          : ErrorCode::kInternal;
-    return fail(code, fmt::format("config store '{}': {}: {}", path_, what, sqlite3_errmsg(db_)));
-  }
-  Result<void> exec(const char* sql, std::string_view what) const {
-    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) {
-      return sql_error(what, rc);
-    }
-    return {};
-  }
-  Result<Stmt> prepare(std::string_view sql, std::string_view what) const {
-    sqlite3_stmt* s = nullptr;
-    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &s, nullptr);
-    if (rc != SQLITE_OK) {
-      return sql_error(what, rc);
-    }
-    return Stmt(s);
-  }
-  // Steps a statement that returns no rows.
-  Result<void> run(Stmt& st, std::string_view what) const {
-    if (int rc = st.step(); rc != SQLITE_DONE) {
-      return sql_error(what, rc);
-    }
-    return {};
-  }
   Result<std::optional<RouterRecord>> get_locked(std::string_view name,
                                                  std::string_view what) const;
-  Result<int64_t> schema_version(std::string_view what) const;
   // Inserts or overwrites the row `rec.name` (create_time_ms is kept on overwrite).
   Result<void> put_locked(const RouterRecord& rec, std::string_view what);
   // Locks, begins a write transaction, reads `name`, runs body(existing) and commits when the
@@ -164,105 +64,40 @@ class SqliteStore final : public ConfigStore {
   template <class T, class Body>
   Result<T> write_router(std::string_view name, const std::string& what, Body body);
 
-  sqlite3* db_;
-  std::string path_;
+  std::unique_ptr<Conn> conn_;  // guarded by mu_ (the statement cache changes on reads too)
   mutable std::mutex mu_;
 };
 
 Result<void> SqliteStore::configure() {
-  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-  auto st = prepare("PRAGMA journal_mode=WAL", "enabling WAL journaling");
-  if (!st) {
-    return tl::unexpected(st.error());
-  }
-  if (int rc = st->step(); rc != SQLITE_ROW) {
-    return sql_error("enabling WAL journaling", rc);
-  }
-  // In-memory databases report "memory" and cannot use WAL; a file must.
-  if (std::string mode = st->text(0); mode != "wal" && mode != "memory") {
-    return fail(ErrorCode::kInternal,
-                fmt::format("config store '{}': cannot enable WAL journaling (journal_mode is "
-                            "'{}'); put the database on a local file system",
-                            path_, mode));
-  }
-  if (auto r = exec("PRAGMA synchronous=NORMAL", "setting synchronous=NORMAL"); !r) {
+  if (auto r = sqlite::enable_wal(*conn_); !r) {
     return r;
   }
-  return exec("PRAGMA foreign_keys=ON", "enabling foreign keys");
-}
-
-Result<int64_t> SqliteStore::schema_version(std::string_view what) const {
-  auto st = prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", what);
-  if (!st) {
-    return tl::unexpected(st.error());
-  }
-  if (int rc = st->step(); rc != SQLITE_ROW) {
-    return sql_error(what, rc);
-  }
-  return st->int64(0);
-}
-
-Result<void> SqliteStore::migrate() {
-  if (auto r = exec("CREATE TABLE IF NOT EXISTS schema_migrations("
-                    "version INTEGER PRIMARY KEY, applied_at INTEGER)",
-                    "creating schema_migrations");
-      !r) {
+  if (auto r = conn_->exec("PRAGMA synchronous=NORMAL", "setting synchronous=NORMAL"); !r) {
     return r;
   }
-  for (const Migration& m : kMigrations) {
-    std::string what = fmt::format("applying migration {}", m.version);
-    Txn txn(*this);
-    if (auto r = txn.begin(what); !r) {
-      return r;
-    }
-    // Read inside the write lock: another process may have migrated since we looked.
-    auto current = schema_version(what);
-    if (!current) {
-      return tl::unexpected(current.error());
-    }
-    if (*current > kLatestVersion) {
-      return fail(ErrorCode::kInternal,
-                  fmt::format("config store '{}': schema version {} is newer than this build "
-                              "supports ({}); run a newer switchyard or use another database file",
-                              path_, *current, kLatestVersion));
-    }
-    if (*current >= m.version) {
-      continue;
-    }
-    if (auto r = exec(m.sql, what); !r) {
-      return r;
-    }
-    auto ins = prepare("INSERT INTO schema_migrations(version, applied_at) VALUES(?1, ?2)", what);
-    if (!ins) {
-      return tl::unexpected(ins.error());
-    }
-    ins->bind(1, m.version);
-    ins->bind(2, now_ms());
-    if (auto r = run(*ins, what); !r) {
-      return r;
-    }
-    if (auto r = txn.commit(what); !r) {
-      return r;
-    }
+  if (auto r = conn_->exec("PRAGMA foreign_keys=ON", "enabling foreign keys"); !r) {
+    return r;
   }
-  return {};
+  return sqlite::migrate(*conn_, "schema_migrations", kMigrations);
 }
 
 Result<std::optional<RouterRecord>> SqliteStore::get_locked(std::string_view name,
                                                             std::string_view what) const {
-  auto st = prepare(fmt::format("SELECT {} FROM routers WHERE name = ?1", kRouterColumns), what);
+  auto st =
+      conn_->stmt(fmt::format("SELECT {} FROM routers WHERE name = ?1", kRouterColumns), what);
   if (!st) {
     return tl::unexpected(st.error());
   }
-  st->bind(1, name);
-  int rc = st->step();
+  Use u(*st);
+  u.bind(1, name);
+  int rc = u.step();
   if (rc == SQLITE_DONE) {
     return std::optional<RouterRecord>();
   }
   if (rc != SQLITE_ROW) {
-    return sql_error(what, rc);
+    return conn_->error(what, rc);
   }
-  return std::optional<RouterRecord>(st->record());
+  return std::optional<RouterRecord>(read_router(u));
 }
 
 Result<Page> SqliteStore::list(size_t limit, std::string_view after_name) const {
@@ -271,28 +106,29 @@ Result<Page> SqliteStore::list(size_t limit, std::string_view after_name) const 
   }
   std::lock_guard lock(mu_);
   constexpr std::string_view what = "listing routers";
-  auto st = prepare(
+  auto st = conn_->stmt(
       fmt::format("SELECT {} FROM routers WHERE name > ?1 ORDER BY name LIMIT ?2", kRouterColumns),
       what);
   if (!st) {
     return tl::unexpected(st.error());
   }
+  Use u(*st);
   // One row past the page tells whether another page follows.
   int64_t fetch =
       limit >= static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(limit) + 1;
-  st->bind(1, after_name);
-  st->bind(2, fetch);
+  u.bind(1, after_name);
+  u.bind(2, fetch);
   Page page;
   int rc;
-  while ((rc = st->step()) == SQLITE_ROW) {
+  while ((rc = u.step()) == SQLITE_ROW) {
     if (page.records.size() == limit) {
       page.next_after = page.records.back().name;
       break;
     }
-    page.records.push_back(st->record());
+    page.records.push_back(read_router(u));
   }
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    return sql_error(what, rc);
+    return conn_->error(what, rc);
   }
   return page;
 }
@@ -300,17 +136,18 @@ Result<Page> SqliteStore::list(size_t limit, std::string_view after_name) const 
 Result<std::vector<RouterRecord>> SqliteStore::all() const {
   std::lock_guard lock(mu_);
   constexpr std::string_view what = "listing routers";
-  auto st = prepare(fmt::format("SELECT {} FROM routers ORDER BY name", kRouterColumns), what);
+  auto st = conn_->stmt(fmt::format("SELECT {} FROM routers ORDER BY name", kRouterColumns), what);
   if (!st) {
     return tl::unexpected(st.error());
   }
+  Use u(*st);
   std::vector<RouterRecord> out;
   int rc;
-  while ((rc = st->step()) == SQLITE_ROW) {
-    out.push_back(st->record());
+  while ((rc = u.step()) == SQLITE_ROW) {
+    out.push_back(read_router(u));
   }
   if (rc != SQLITE_DONE) {
-    return sql_error(what, rc);
+    return conn_->error(what, rc);
   }
   return out;
 }
@@ -323,8 +160,8 @@ Result<std::optional<RouterRecord>> SqliteStore::get(std::string_view name) cons
 template <class T, class Body>
 Result<T> SqliteStore::write_router(std::string_view name, const std::string& what, Body body) {
   std::lock_guard lock(mu_);
-  Txn txn(*this);
-  if (auto r = txn.begin(what); !r) {
+  Txn txn(*conn_);
+  if (auto r = txn.begin(true, what); !r) {
     return tl::unexpected(r.error());
   }
   auto existing = get_locked(name, what);
@@ -342,7 +179,7 @@ Result<T> SqliteStore::write_router(std::string_view name, const std::string& wh
 }
 
 Result<void> SqliteStore::put_locked(const RouterRecord& rec, std::string_view what) {
-  auto st = prepare(
+  auto st = conn_->stmt(
       "INSERT INTO routers(name, spec, version, create_time_ms, update_time_ms, seed_digest)"
       " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET spec = excluded.spec,"
       " version = excluded.version, update_time_ms = excluded.update_time_ms,"
@@ -351,13 +188,14 @@ Result<void> SqliteStore::put_locked(const RouterRecord& rec, std::string_view w
   if (!st) {
     return tl::unexpected(st.error());
   }
-  st->bind(1, rec.name);
-  st->bind(2, rec.spec);
-  st->bind(3, rec.version);
-  st->bind(4, rec.create_time_ms);
-  st->bind(5, rec.update_time_ms);
-  st->bind(6, rec.seed_digest);
-  return run(*st, what);
+  Use u(*st);
+  u.bind(1, rec.name);
+  u.bind(2, rec.spec);
+  u.bind(3, rec.version);
+  u.bind(4, rec.create_time_ms);
+  u.bind(5, rec.update_time_ms);
+  u.bind(6, rec.seed_digest);
+  return conn_->run(u, what);
 }
 
 tl::unexpected<Error> stale(std::string_view name, int64_t have, int64_t expected) {
@@ -375,7 +213,7 @@ Result<RouterRecord> SqliteStore::create(std::string_view name, std::string_view
                       fmt::format("router '{}' already exists (version {}); update it instead",
                                   name, existing->version));
         }
-        int64_t now = now_ms();
+        int64_t now = sqlite::system_now_ms();
         RouterRecord rec{std::string(name), std::string(spec), 1, now, now, {}};
         if (auto r = put_locked(rec, "creating router"); !r) {
           return tl::unexpected(r.error());
@@ -397,7 +235,7 @@ Result<RouterRecord> SqliteStore::update(std::string_view name, std::string_view
         }
         rec->spec = spec;
         rec->version += 1;
-        rec->update_time_ms = now_ms();
+        rec->update_time_ms = sqlite::system_now_ms();
         if (auto r = put_locked(*rec, "updating router"); !r) {
           return tl::unexpected(r.error());
         }
@@ -414,12 +252,13 @@ Result<bool> SqliteStore::remove(std::string_view name, int64_t expected_version
     if (expected_version != 0 && expected_version != rec->version) {
       return stale(name, rec->version, expected_version);
     }
-    auto st = prepare("DELETE FROM routers WHERE name = ?1", what);
+    auto st = conn_->stmt("DELETE FROM routers WHERE name = ?1", what);
     if (!st) {
       return tl::unexpected(st.error());
     }
-    st->bind(1, name);
-    if (auto r = run(*st, what); !r) {
+    Use u(*st);
+    u.bind(1, name);
+    if (auto r = conn_->run(u, what); !r) {
       return tl::unexpected(r.error());
     }
     return true;
@@ -433,7 +272,7 @@ Result<std::pair<RouterRecord, bool>> SqliteStore::seed(std::string_view name,
   return write_router<Seeded>(
       name, fmt::format("seeding router '{}' from the config file", name),
       [&](std::optional<RouterRecord> rec) -> Result<Seeded> {
-        int64_t now = now_ms();
+        int64_t now = sqlite::system_now_ms();
         if (!rec) {
           rec = RouterRecord{std::string(name), std::string(spec), 0, now, now, {}};
         } else if (rec->seed_digest == digest) {
@@ -453,42 +292,44 @@ Result<std::pair<RouterRecord, bool>> SqliteStore::seed(std::string_view name,
 Result<std::optional<std::string>> SqliteStore::setting(std::string_view key) const {
   std::lock_guard lock(mu_);
   std::string what = fmt::format("reading setting '{}'", key);
-  auto st = prepare("SELECT value FROM settings WHERE key = ?1", what);
+  auto st = conn_->stmt("SELECT value FROM settings WHERE key = ?1", what);
   if (!st) {
     return tl::unexpected(st.error());
   }
-  st->bind(1, key);
-  int rc = st->step();
+  Use u(*st);
+  u.bind(1, key);
+  int rc = u.step();
   if (rc == SQLITE_DONE) {
     return std::optional<std::string>();
   }
   if (rc != SQLITE_ROW) {
-    return sql_error(what, rc);
+    return conn_->error(what, rc);
   }
-  return std::optional<std::string>(st->text(0));
+  return std::optional<std::string>(u.str(0));
 }
 
 Result<bool> SqliteStore::put_setting(std::string_view key, std::string_view value) {
   std::lock_guard lock(mu_);
   std::string what = fmt::format("writing setting '{}'", key);
-  Txn txn(*this);
-  if (auto r = txn.begin(what); !r) {
+  Txn txn(*conn_);
+  if (auto r = txn.begin(true, what); !r) {
     return tl::unexpected(r.error());
   }
   // Writes only when the value differs, so changes() says whether anything changed.
-  auto st = prepare(
+  auto st = conn_->stmt(
       "INSERT INTO settings(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET"
       " value = excluded.value WHERE value IS NOT excluded.value",
       what);
   if (!st) {
     return tl::unexpected(st.error());
   }
-  st->bind(1, key);
-  st->bind(2, value);
-  if (auto r = run(*st, what); !r) {
+  Use u(*st);
+  u.bind(1, key);
+  u.bind(2, value);
+  if (auto r = conn_->run(u, what); !r) {
     return tl::unexpected(r.error());
   }
-  bool changed = sqlite3_changes(db_) > 0;
+  bool changed = sqlite3_changes(conn_->db()) > 0;
   if (auto r = txn.commit(what); !r) {
     return tl::unexpected(r.error());
   }
@@ -498,22 +339,13 @@ Result<bool> SqliteStore::put_setting(std::string_view key, std::string_view val
 }  // namespace
 
 Result<std::unique_ptr<ConfigStore>> open_sqlite(const std::string& path) {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    sqlite3_close_v2(db);  // a handle is returned even on failure; null is a no-op
-    return fail(ErrorCode::kInternal,
-                fmt::format("config store '{}': cannot open: {}; check that the directory "
-                            "exists and is writable",
-                            path, msg));
+  auto conn = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, kLabel,
+                           kBusyTimeoutMs);
+  if (!conn) {
+    return tl::unexpected(conn.error());
   }
-  auto store = std::make_unique<SqliteStore>(db, path);
+  auto store = std::make_unique<SqliteStore>(std::move(*conn));
   if (auto r = store->configure(); !r) {
-    return tl::unexpected(r.error());
-  }
-  if (auto r = store->migrate(); !r) {
     return tl::unexpected(r.error());
   }
   return std::unique_ptr<ConfigStore>(std::move(store));

@@ -1,0 +1,214 @@
+// variant_stats() of the SQLite log store: one pass over a router's window of requests_router
+// (every column the figures need is in the index), then one over outcomes_at.
+
+#include <algorithm>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+
+#include <fmt/core.h>
+#include <sqlite3.h>
+
+#include "store/sqlite_log_store_impl.h"
+
+namespace sy::store::sqlite_log {
+namespace {
+
+const std::string kStatsRequests =
+    "SELECT route, variant, failed, ttft_ms, latency_ms, cost_usd, user, time_ms"
+    " FROM requests INDEXED BY requests_router WHERE router = ?1 AND time_ms >= ?2"
+    " AND time_ms < ?3";
+const std::string kStatsOutcomes =
+    "SELECT at_router, route, variant, user, name, value FROM outcomes INDEXED BY outcomes_at"
+    " WHERE at_router IN (?1, '') AND at_ms >= ?2 AND at_ms < ?3";
+
+struct Group {
+  VariantStats stats;
+  std::vector<int64_t> ttft, latency;
+  std::map<std::string, MetricSums, std::less<>> metrics;
+};
+
+struct Seen {  // one user's requests to one group in the window
+  size_t group;
+  int64_t count;
+  int64_t last_ms;
+};
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+
+class StatsBuilder {
+ public:
+  void add_request(const Use& u) {
+    size_t g = group(u.view(0), u.view(1));
+    Group& grp = groups_[g];
+    grp.stats.requests += 1;
+    bool is_failed = u.i64(2) != 0;
+    grp.stats.errors += is_failed ? 1 : 0;
+    if (int64_t ttft = u.i64(3); ttft >= 0) {
+      grp.ttft.push_back(ttft);
+    }
+    if (!is_failed) {
+      grp.latency.push_back(u.i64(4));
+    }
+    grp.stats.cost_usd += u.dbl(5);
+    if (std::string_view user = u.view(6); !user.empty()) {
+      auto it = users_.find(user);
+      if (it == users_.end()) {
+        it = users_.emplace(std::string(user), std::vector<Seen>()).first;
+      }
+      auto seen = std::find_if(it->second.begin(), it->second.end(),
+                               [&](const Seen& s) { return s.group == g; });
+      if (seen == it->second.end()) {
+        it->second.push_back({g, 0, 0});
+        seen = std::prev(it->second.end());
+      }
+      seen->count += 1;
+      seen->last_ms = std::max(seen->last_ms, u.i64(7));
+    }
+  }
+
+  // Call once every request is in.
+  void count_users() {
+    for (auto& [user, seen] : users_) {
+      for (const Seen& s : seen) {
+        groups_[s.group].stats.users += 1;
+      }
+    }
+  }
+
+  void add_outcome(const Use& u, std::string_view router) {
+    std::optional<size_t> g;
+    if (!u.null(1)) {  // a request outcome: its request's route and variant
+      if (u.view(0) != router) {
+        return;
+      }
+      g = find_group(u.view(1), u.view(2));
+    } else if (auto it = users_.find(u.view(3)); it != users_.end()) {
+      // A user outcome: the variant the user saw most, ties to the latest.
+      const Seen* best = &it->second.front();
+      for (const Seen& s : it->second) {
+        if (s.count > best->count || (s.count == best->count && s.last_ms > best->last_ms)) {
+          best = &s;
+        }
+      }
+      g = best->group;
+    }
+    if (!g) {
+      return;
+    }
+    auto& metrics = groups_[*g].metrics;
+    std::string_view name = u.view(4);
+    auto m = metrics.find(name);
+    if (m == metrics.end()) {
+      m = metrics.emplace(std::string(name), MetricSums{std::string(name)}).first;
+    }
+    double v = u.dbl(5);
+    m->second.n += 1;
+    m->second.sum += v;
+    m->second.sum_sq += v * v;
+  }
+
+  std::vector<VariantStats> finish() {
+    std::vector<VariantStats> out;
+    for (Group& g : groups_) {
+      g.stats.ttft_p50_ms = percentile(g.ttft, 50);
+      g.stats.ttft_p95_ms = percentile(g.ttft, 95);
+      g.stats.latency_p50_ms = percentile(g.latency, 50);
+      g.stats.latency_p95_ms = percentile(g.latency, 95);
+      for (auto& [name, sums] : g.metrics) {
+        g.stats.outcomes.push_back(std::move(sums));
+      }
+      out.push_back(std::move(g.stats));
+    }
+    std::sort(out.begin(), out.end(), [](const VariantStats& a, const VariantStats& b) {
+      return std::tie(a.route, a.variant) < std::tie(b.route, b.variant);
+    });
+    return out;
+  }
+
+ private:
+  // Nearest rank: the ceil(p·n/100)-th smallest value.
+  static double percentile(std::vector<int64_t>& v, int64_t p) {
+    if (v.empty()) {
+      return -1;
+    }
+    auto n = static_cast<int64_t>(v.size());
+    auto nth = v.begin() + ((p * n + 99) / 100 - 1);
+    std::nth_element(v.begin(), nth, v.end());
+    return static_cast<double>(*nth);
+  }
+  std::optional<size_t> find_group(std::string_view route, std::string_view variant) const {
+    if (last_ < groups_.size() && groups_[last_].stats.route == route &&
+        groups_[last_].stats.variant == variant) {
+      return last_;
+    }
+    for (size_t i = 0; i < groups_.size(); ++i) {
+      if (groups_[i].stats.route == route && groups_[i].stats.variant == variant) {
+        return i;
+      }
+    }
+    return std::nullopt;
+  }
+  size_t group(std::string_view route, std::string_view variant) {
+    if (auto g = find_group(route, variant)) {
+      return last_ = *g;
+    }
+    groups_.push_back({});
+    groups_.back().stats.route = route;
+    groups_.back().stats.variant = variant;
+    return last_ = groups_.size() - 1;
+  }
+
+  std::vector<Group> groups_;
+  size_t last_ = 0;
+  std::unordered_map<std::string, std::vector<Seen>, StringHash, std::equal_to<>> users_;
+};
+
+}  // namespace
+
+Result<std::vector<VariantStats>> SqliteLogStore::variant_stats(std::string_view router,
+                                                                int64_t since_ms,
+                                                                int64_t until_ms) const {
+  if (router.empty()) {
+    return fail(ErrorCode::kInvalidRequest, "name the router whose variants to compare",
+                "router");
+  }
+  if (since_ms > until_ms) {
+    return fail(ErrorCode::kInvalidRequest,
+                fmt::format("since ({}) is after until ({}); swap them", since_ms, until_ms),
+                "since");
+  }
+  using Out = std::vector<VariantStats>;
+  return read("computing variant statistics", [&](Conn& c) -> Result<Out> {
+    constexpr std::string_view what = "computing variant statistics";
+    StatsBuilder b;
+    for (bool outcomes : {false, true}) {
+      auto s = c.stmt(outcomes ? kStatsOutcomes : kStatsRequests, what);
+      if (!s) {
+        return tl::unexpected(s.error());
+      }
+      Use u(*s);
+      u.bind(1, router);
+      u.bind(2, since_ms);
+      u.bind(3, until_ms);
+      int rc;
+      while ((rc = u.step()) == SQLITE_ROW) {
+        outcomes ? b.add_outcome(u, router) : b.add_request(u);
+      }
+      if (rc != SQLITE_DONE) {
+        return c.error(what, rc);
+      }
+      if (!outcomes) {
+        b.count_users();
+      }
+    }
+    return b.finish();
+  });
+}
+
+}  // namespace sy::store::sqlite_log
