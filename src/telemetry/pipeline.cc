@@ -1,0 +1,106 @@
+#include "telemetry/pipeline.h"
+
+#include <bit>
+
+namespace sy::telemetry {
+
+Pipeline::Pipeline(PipelineOptions options)
+    : options_(options),
+      mask_(std::bit_ceil(std::max<size_t>(options.capacity, 2)) - 1),
+      cells_(std::make_unique<Cell[]>(mask_ + 1)) {
+  for (size_t i = 0; i <= mask_; ++i) cells_[i].sequence.store(i, std::memory_order_relaxed);
+}
+
+Pipeline::~Pipeline() { stop(); }
+
+void Pipeline::add_sink(Sink* sink) { sinks_.push_back(sink); }
+
+void Pipeline::start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+bool Pipeline::submit(RequestRecord&& record) noexcept {
+  size_t pos = tail_.load(std::memory_order_relaxed);
+  for (;;) {
+    Cell& cell = cells_[pos & mask_];
+    const size_t seq = cell.sequence.load(std::memory_order_acquire);
+    const auto diff = static_cast<intptr_t>(seq) - static_cast<intptr_t>(pos);
+    if (diff == 0) {
+      if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+        cell.record = std::move(record);
+        cell.sequence.store(pos + 1, std::memory_order_release);
+        return true;
+      }
+    } else if (diff < 0) {  // the consumer has not freed this cell: full
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    } else {
+      pos = tail_.load(std::memory_order_relaxed);
+    }
+  }
+}
+
+bool Pipeline::pop(RequestRecord& out) {
+  Cell& cell = cells_[head_ & mask_];
+  const size_t seq = cell.sequence.load(std::memory_order_acquire);
+  if (seq != head_ + 1) return false;  // empty (or a producer is still writing it)
+  out = std::move(cell.record);
+  cell.record = RequestRecord{};
+  cell.sequence.store(head_ + mask_ + 1, std::memory_order_release);
+  ++head_;
+  return true;
+}
+
+size_t Pipeline::depth() const {
+  // Claimed cells not yet written to the sinks (the batch being written included): a gauge.
+  const size_t tail = tail_.load(std::memory_order_relaxed);
+  const auto taken = static_cast<size_t>(written_.load(std::memory_order_relaxed));
+  return tail > taken ? tail - taken : 0;
+}
+
+void Pipeline::submit(OutcomeEvent event) {
+  const std::lock_guard lock(outcomes_mutex_);
+  outcomes_.push_back(std::move(event));
+}
+
+void Pipeline::drain_once(std::vector<RequestRecord>& batch, std::vector<OutcomeEvent>& outcomes) {
+  {
+    const std::lock_guard lock(outcomes_mutex_);
+    outcomes.swap(outcomes_);
+  }
+  if (!outcomes.empty()) {
+    for (Sink* s : sinks_) s->write_outcomes(outcomes);
+    outcomes.clear();
+  }
+  for (;;) {
+    batch.clear();
+    RequestRecord r;
+    while (batch.size() < options_.max_batch && pop(r)) batch.push_back(std::move(r));
+    if (batch.empty()) break;
+    for (Sink* s : sinks_) s->write(batch);
+    written_.fetch_add(batch.size(), std::memory_order_relaxed);
+    if (batch.size() < options_.max_batch) break;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  for (Sink* s : sinks_) s->tick(now);
+}
+
+void Pipeline::run() {
+  std::vector<RequestRecord> batch;
+  batch.reserve(options_.max_batch);
+  std::vector<OutcomeEvent> outcomes;
+  while (!stopping_.load(std::memory_order_acquire)) {
+    drain_once(batch, outcomes);
+    std::this_thread::sleep_for(options_.poll);
+  }
+  drain_once(batch, outcomes);  // what was queued before stop()
+}
+
+void Pipeline::stop() {
+  if (!thread_.joinable()) return;
+  stopping_.store(true, std::memory_order_release);
+  thread_.join();
+}
+
+}  // namespace sy::telemetry

@@ -1,0 +1,86 @@
+#pragma once
+// Carries request records off the request path: workers submit into a bounded lock-free
+// queue (never blocking: a full queue counts the record as dropped), one background thread
+// drains it in batches into the sinks (the log store, the metrics, the exporters).
+//
+//   telemetry::Pipeline pipeline({.capacity = 8192});
+//   pipeline.add_sink(&log_sink);          // before start()
+//   pipeline.start();
+//   pipeline.submit(std::move(record));    // from any worker
+//   pipeline.stop();                       // drains what is queued, then joins
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "telemetry/record.h"
+
+namespace sy::telemetry {
+
+// Where batches go; called from the pipeline's thread only.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void write(std::span<const RequestRecord> records) = 0;
+  virtual void write_outcomes(std::span<const OutcomeEvent> /*events*/) {}
+  // Every pass of the pipeline's thread, batch or not (periodic work: retention, flushes).
+  virtual void tick(std::chrono::steady_clock::time_point /*now*/) {}
+};
+
+struct PipelineOptions {
+  size_t capacity = 8192;                     // records queued at most (rounded up to a power of 2)
+  size_t max_batch = 1024;                    // records per write() at most
+  std::chrono::milliseconds poll{20};         // how often the thread looks for records
+};
+
+class Pipeline {
+ public:
+  explicit Pipeline(PipelineOptions options = {});
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  void add_sink(Sink* sink);  // before start()
+  void start();
+  // Any thread, never blocks; false (and counted as dropped) when the queue is full.
+  bool submit(RequestRecord&& record) noexcept;
+  // Any thread (rare: feedback); takes a short lock.
+  void submit(OutcomeEvent event);
+  // Drains the queue into the sinks and joins the thread. Idempotent.
+  void stop();
+
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+  size_t depth() const;
+
+ private:
+  // Vyukov's bounded MPMC queue: one sequence number per cell, producers claim cells with a
+  // CAS on the tail; here a single consumer.
+  struct Cell {
+    std::atomic<size_t> sequence;
+    RequestRecord record;
+  };
+  bool pop(RequestRecord& out);
+  void run();
+  void drain_once(std::vector<RequestRecord>& batch, std::vector<OutcomeEvent>& outcomes);
+
+  PipelineOptions options_;
+  size_t mask_;
+  std::unique_ptr<Cell[]> cells_;
+  alignas(64) std::atomic<size_t> tail_{0};  // producers
+  alignas(64) size_t head_ = 0;              // the consumer
+  alignas(64) std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> written_{0};
+  std::mutex outcomes_mutex_;
+  std::vector<OutcomeEvent> outcomes_;
+  std::vector<Sink*> sinks_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace sy::telemetry
