@@ -55,7 +55,7 @@ class Reader {
     c.source = name_;
     if (!root || root.IsNull()) return c;
     if (!root.IsMap()) return error("", "the file must be a mapping of settings");
-    if (auto r = only_keys(root, "", {"listen", "workers", "database", "demo", "limits", "upstream", "providers", "routers", "admin_key", "api_keys", "circuit_breaker"}); !r) return tl::unexpected(r.error());
+    if (auto r = only_keys(root, "", {"listen", "workers", "database", "demo", "limits", "upstream", "providers", "routers", "admin_key", "api_keys", "circuit_breaker", "log", "export"}); !r) return tl::unexpected(r.error());
     if (root["listen"]) {
       auto r = parse_listen(str(root["listen"]), c);
       if (!r) return error("listen", r.error().message);
@@ -70,6 +70,11 @@ class Reader {
     if (auto r = read_limits(root["limits"], c); !r) return tl::unexpected(r.error());
     if (auto r = read_upstream(root["upstream"], c); !r) return tl::unexpected(r.error());
     if (auto r = read_circuit_breaker(root["circuit_breaker"], c); !r) return tl::unexpected(r.error());
+    if (auto r = read_log(root["log"], c); !r) return tl::unexpected(r.error());
+    if (const auto& e = root["export"]; e && !e.IsNull()) {
+      if (!e.IsMap()) return error("export", "must be a mapping of exporters: mixpanel, bigquery, jsonl (see docs/export.md)");
+      c.export_json = yaml_node_to_json(e);
+    }
     if (root["admin_key"]) c.admin_key = str(root["admin_key"]);
     if (const auto& keys = root["api_keys"]) {
       if (!keys.IsSequence()) return error("api_keys", "must be a list of keys (use ${ENV} to keep them out of the file)");
@@ -197,6 +202,36 @@ class Reader {
         if (!v) return tl::unexpected(v.error());
         *m.out = std::chrono::milliseconds(*v);
       }
+    }
+    return true;
+  }
+
+  Result<bool> read_log(const YAML::Node& n, Config& c) {
+    if (!n) return true;
+    if (!n.IsMap()) return error("log", "must be a mapping: {enabled, database, retention_days, max_mb, metadata, bodies, queue}");
+    if (auto r = only_keys(n, "log", {"enabled", "database", "retention_days", "max_mb", "metadata", "bodies", "queue"}); !r) return r;
+    auto& l = c.log;
+    if (n["enabled"]) l.enabled = n["enabled"].as<bool>(true);
+    if (n["database"]) l.database = str(n["database"]);
+    if (n["bodies"]) l.bodies = n["bodies"].as<bool>(false);
+    if (n["retention_days"]) {
+      auto v = integer(n["retention_days"], "log.retention_days", 0, 36'500);
+      if (!v) return tl::unexpected(v.error());
+      l.retention_days = *v;
+    }
+    if (n["max_mb"]) {
+      auto v = integer(n["max_mb"], "log.max_mb", 0, 10'000'000);
+      if (!v) return tl::unexpected(v.error());
+      l.max_mb = *v;
+    }
+    if (n["queue"]) {
+      auto v = integer(n["queue"], "log.queue", 16, 1'048'576);
+      if (!v) return tl::unexpected(v.error());
+      l.queue = static_cast<size_t>(*v);
+    }
+    if (const auto& keys = n["metadata"]) {
+      if (!keys.IsSequence()) return error("log.metadata", "must be a list of metadata keys to keep, such as [plan, language]");
+      for (size_t i = 0; i < keys.size(); ++i) l.metadata.push_back(str(keys[i]));
     }
     return true;
   }

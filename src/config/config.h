@@ -52,6 +52,17 @@ struct CircuitBreaker {
   std::chrono::milliseconds cooldown{30'000};
 };
 
+// The request log (telemetry/, store/log_store.h): every request's record, kept in SQLite.
+struct RequestLog {
+  bool enabled = true;
+  std::string database;               // "" → beside `database`, named <stem>-log.db
+  int64_t retention_days = 30;        // records older are deleted; 0: kept by age forever
+  int64_t max_mb = 1024;              // the file is kept under this size; 0: no cap
+  std::vector<std::string> metadata;  // request metadata keys the log keeps (an allow-list)
+  bool bodies = false;                // keep every request's prompt and completion (else: routers' logBodies)
+  size_t queue = 8192;                // records waiting for the writer; beyond, they are dropped (counted)
+};
+
 struct Config {
   std::string source = "built-in defaults";  // where the settings came from
   std::string host = "127.0.0.1";
@@ -66,6 +77,8 @@ struct Config {
   std::string admin_key;              // for /router/v1/*; empty: generated and kept in the database
   std::vector<std::string> api_keys;  // gateway keys for /v1/*; empty: no key required
   CircuitBreaker circuit_breaker;
+  RequestLog log;
+  std::string export_json;  // the `export:` section as JSON ("" when absent): export/from_config.h
   std::vector<std::string> notes;  // what a person starting the server should know
 };
 

@@ -48,6 +48,22 @@ std::string_view openai_error_type(ErrorCode code) {
   return "api_error";
 }
 
+ErrorCode code_for_status(int status) {
+  switch (status) {
+    case 400: return ErrorCode::kInvalidRequest;
+    case 401: return ErrorCode::kUnauthorized;
+    case 403: return ErrorCode::kForbidden;
+    case 404: return ErrorCode::kNotFound;
+    case 408: return ErrorCode::kRequestTimeout;
+    case 409: return ErrorCode::kConflict;
+    case 413: return ErrorCode::kPayloadTooLarge;
+    case 429: return ErrorCode::kRateLimited;
+    case 503: return ErrorCode::kUnavailable;
+    case 504: return ErrorCode::kUpstreamTimeout;
+    default: return ErrorCode::kUpstreamError;
+  }
+}
+
 std::string_view error_code_name(ErrorCode code) {
   switch (code) {
     case ErrorCode::kInvalidRequest: return "invalid_request";

@@ -39,6 +39,9 @@ int http_status(ErrorCode code);
 std::string_view openai_error_type(ErrorCode code);
 // A stable machine-readable name ("model_not_found", "payload_too_large", ...).
 std::string_view error_code_name(ErrorCode code);
+// The code of a provider's HTTP error status (400 → kInvalidRequest, 429 → kRateLimited, …;
+// any other → kUpstreamError).
+ErrorCode code_for_status(int status);
 
 struct Error {
   ErrorCode code = ErrorCode::kInternal;

@@ -19,15 +19,16 @@
 #include "gateway/body_edit.h"
 #include "gateway/cost.h"
 #include "gateway/gateway.h"
+#include "telemetry/record.h"
 
 namespace sy::gateway {
 
 // The top-level fields of a chat request the gateway reads, in either dialect.
-inline constexpr std::array<std::string_view, 12> kChatKeys{
+inline constexpr std::array<std::string_view, 13> kChatKeys{
     "model", "stream", "messages", "metadata", "user", "temperature", "max_tokens", "max_completion_tokens",
-    "provider", "system", "tools", "models"};
+    "provider", "system", "tools", "models", "stream_options"};
 enum ChatField { kModel, kStream, kMessages, kMetadata, kUser, kTemperature, kMaxTokens, kMaxCompletionTokens, kProvider,
-                 kSystem, kTools, kModels };
+                 kSystem, kTools, kModels, kStreamOptions };
 using ChatFields = std::array<json::Field, kChatKeys.size()>;
 
 using Clock = std::chrono::steady_clock;
@@ -60,13 +61,36 @@ struct Gateway::Call {
   size_t next = 0;             // the plan's next model to try
   Clock::time_point started = Clock::now();
   std::string chain;  // x-switchyard-attempts
+  bool strip_usage = false;  // the stream's usage chunk was asked for by us, not the client
+  bool keep_response = false;  // the request log keeps the response (logBodies)
 
   bool last(size_t index) const { return index + 1 >= attempts; }
   bool timed() const { return deadline_ms > 0 || (stream && ttft_ms > 0); }
-  // Appends an attempt to the chain: "<model>;status=<s>[;error=<class>];start=<ms>;ms=<ms>".
-  void record(std::string_view model, int status, std::string_view error, Clock::time_point attempt_start,
-              std::optional<Clock::duration> ttft = std::nullopt);
+  // An attempt that ended: into the request log's chain (ctx.record) and the header's
+  // ("<model>;status=<s>[;error=<class>];start=<ms>;ms=<ms>[;ttft=<ms>]", which lists the
+  // served attempt only when others came before it).
+  void record(const Attempt& a, std::string_view error, bool served = false);
+  // A model skipped or not resolved, without a request.
+  void record_skipped(std::string_view model, std::string_view provider, std::string_view error,
+                      Clock::time_point at);
+  // What the served attempt (or a continuation) used: tokens and cost, into the request log.
+  // Returns the cost (0 for a model without prices).
+  double used(const Attempt& a, const Usage& usage, int64_t reasoning = 0);
+  double used(const Attempt& a, const translate::Usage& usage) { return used(a, usage_of(usage), usage.reasoning); }
+  // The event that ends a stream that failed after it began, in the client's dialect; the
+  // request log records `error_class` ("stream_broke", "stream_malformed", "stream_incomplete").
+  std::string stream_error(const Error& e, std::string_view error_class);
+  // The first token reached the client (its TTFT, into the request log).
+  void first_token();
+  // Bytes of a streamed response sent to the client, kept by the request log (logBodies; at
+  // most kMaxLoggedBody).
+  void sent(std::string_view bytes);
+  static constexpr size_t kMaxLoggedBody = 1 << 20;
   Error deadline_error() const;
+
+ private:
+  void chain_entry(std::string_view model, int status, std::string_view error, Clock::time_point attempt_start,
+                   std::optional<Clock::duration> ttft);
 };
 
 struct Gateway::Attempt {
@@ -107,6 +131,8 @@ struct Gateway::Attempt {
   std::optional<Clock::duration> ttft;  // when its first token came (streams read ahead)
   std::string first_token;     // a stream's bytes up to its first token, relayed first
   std::optional<std::string> whole;  // a whole answer, read
+  size_t usage_offset = 0;     // its `usage` object, when it has one (usage_size > 0)
+  size_t usage_size = 0;
 };
 
 // What a client has been sent of a stream, in canonical events: enough to continue it from

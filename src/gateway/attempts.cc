@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "gateway/attempt.h"
+#include "gateway/meter.h"
 #include "http/sse.h"
 #include "http/wire.h"
 #include "translate/translate.h"
@@ -85,14 +86,81 @@ std::string header_safe(std::string_view s) {
   return out;
 }
 
-void Gateway::Call::record(std::string_view model, int status, std::string_view error, Clock::time_point attempt_start,
-                           std::optional<Clock::duration> ttft) {
+void Gateway::Call::chain_entry(std::string_view model, int status, std::string_view error,
+                                Clock::time_point attempt_start, std::optional<Clock::duration> ttft) {
   if (!chain.empty()) chain += ", ";
   fmt::format_to(std::back_inserter(chain), "{};status={}", header_safe(model), status);
   if (!error.empty()) fmt::format_to(std::back_inserter(chain), ";error={}", error);
   fmt::format_to(std::back_inserter(chain), ";start={};ms={}", ms_of(attempt_start - started),
                  ms_of(Clock::now() - attempt_start));
   if (ttft) fmt::format_to(std::back_inserter(chain), ";ttft={}", ms_of(*ttft));
+}
+
+void Gateway::Call::record(const Attempt& a, std::string_view error, bool served) {
+  if (telemetry::RequestRecord* log = ctx.record) {
+    log->attempts.push_back({.model = std::string(a.target.model_id),
+                             .provider = std::string(a.target.provider->name()),
+                             .status = a.status,
+                             .error_class = std::string(error),
+                             .start_ms = ms_of(a.started - started),
+                             .duration_ms = ms_of(Clock::now() - a.started),
+                             .ttft_ms = a.ttft ? ms_of(*a.ttft) : -1,
+                             .served = served});
+  }
+  if (served && chain.empty()) return;  // one attempt: nothing for the header to tell
+  chain_entry(a.target.model_id, a.status, error, a.started, a.ttft);
+}
+
+void Gateway::Call::record_skipped(std::string_view model, std::string_view provider, std::string_view error,
+                                   Clock::time_point at) {
+  if (telemetry::RequestRecord* log = ctx.record) {
+    log->attempts.push_back({.model = std::string(model),
+                             .provider = std::string(provider),
+                             .error_class = std::string(error),
+                             .start_ms = ms_of(at - started)});
+  }
+  chain_entry(model, 0, error, at, std::nullopt);
+}
+
+double Gateway::Call::used(const Attempt& a, const Usage& usage, int64_t reasoning) {
+  const double cost = a.target.model != nullptr ? cost_usd(*a.target.model, usage) : 0;
+  if (telemetry::RequestRecord* log = ctx.record) {
+    log->tokens_in += usage.input;
+    log->tokens_out += usage.output;
+    log->tokens_cached += usage.cache_read;
+    log->tokens_reasoning += reasoning;
+    log->cost_usd += cost;
+    for (auto it = log->attempts.rbegin(); it != log->attempts.rend(); ++it) {
+      if (it->served && it->model == a.target.model_id) {
+        it->tokens_in += usage.input;
+        it->tokens_out += usage.output;
+        it->cost_usd += cost;
+        break;
+      }
+    }
+  }
+  return cost;
+}
+
+void Gateway::Call::first_token() {
+  telemetry::RequestRecord* log = ctx.record;
+  if (log == nullptr || log->ttft_ms >= 0) return;
+  log->ttft_ms = ms_of(Clock::now() - started);
+  // The served attempt's own TTFT, when it was not read ahead: from its start.
+  if (!log->attempts.empty() && log->attempts.back().served && log->attempts.back().ttft_ms < 0) {
+    log->attempts.back().ttft_ms = log->ttft_ms - log->attempts.back().start_ms;
+  }
+}
+
+std::string Gateway::Call::stream_error(const Error& e, std::string_view error_class) {
+  if (ctx.record != nullptr) ctx.record->error_class.assign(error_class);
+  return dialect.stream_error_event(e);
+}
+
+void Gateway::Call::sent(std::string_view bytes) {
+  if (!keep_response || ctx.record == nullptr) return;
+  std::string& kept = ctx.record->response_body;
+  kept.append(bytes.substr(0, kMaxLoggedBody - std::min(kMaxLoggedBody, kept.size())));
 }
 
 Error Gateway::Call::deadline_error() const {
@@ -115,17 +183,17 @@ Gateway::Prepared Gateway::prepare(Call& call, Attempt& a, Error& error) {
                                   ctx.decision->router->name(), wanted, ctx.decision->reason(), error.message);
     }
     if (last) return Prepared::kFailed;
-    call.record(wanted, 0, error_code_name(error.code), a.started);
+    call.record_skipped(wanted, {}, error_code_name(error.code), a.started);
     return Prepared::kSkipped;
   }
   a.target = *target;
   const providers::Provider& provider = *a.target.provider;
   if (!last && cooling_down(a.target.model_id)) {
-    call.record(a.target.model_id, 0, "cooling_down", a.started);
+    call.record_skipped(a.target.model_id, provider.name(), "cooling_down", a.started);
     return Prepared::kSkipped;
   }
   if (!last && breakers_ != nullptr && !breakers_->allow(provider.name(), a.target.model_id)) {
-    call.record(a.target.model_id, 0, "circuit_open", a.started);  // not retried blindly: the next option
+    call.record_skipped(a.target.model_id, provider.name(), "circuit_open", a.started);  // not retried blindly: the next option
     return Prepared::kSkipped;
   }
   call.edits.update(call.fields[kModel], a.target.upstream_quoted);
@@ -264,7 +332,15 @@ http::Task<void> Gateway::reach_first_token(Call& call, Attempt& a) {
       if (a.outcome != Attempt::Outcome::kCancelled) a.outcome = Attempt::Outcome::kFailed;
       co_return;
     }
-    if (status == 200 && !json::validate(*read)) {
+    // One scan checks the answer is JSON and finds its usage, for the relay.
+    static constexpr std::array<std::string_view, 1> kUsage{"usage"};
+    std::array<json::Field, 1> u;
+    const bool well_formed = status != 200 || json::scan_object(*read, kUsage, u);
+    if (well_formed && u[0].kind == json::Kind::kObject) {
+      a.usage_offset = u[0].offset_in(*read);
+      a.usage_size = u[0].raw.size();
+    }
+    if (!well_formed) {
       a.error = Error{ErrorCode::kUpstreamError, "the provider's answer is not valid JSON", {}, 502};
       a.error_class = "malformed_answer";
       if (breakers_ != nullptr) breakers_->record(provider.name(), a.target.model_id, false);
@@ -303,7 +379,7 @@ http::Task<Result<std::unique_ptr<Gateway::Attempt>>> Gateway::run_plan(Call& ca
     if (a->outcome == Attempt::Outcome::kAnswered) co_return a;
     if (call.req.client_gone()) co_return tl::unexpected(Error{ErrorCode::kUpstreamError, "the client left", {}, 0});
     if (call.last(a->index)) co_return final_failure(call, std::move(a));
-    call.record(a->target.model_id, a->status, a->error_class, a->started);
+    call.record(*a, a->error_class);
   }
 }
 
@@ -333,7 +409,7 @@ http::Task<Result<std::unique_ptr<Gateway::Attempt>>> Gateway::run_timed_plan(Ca
   };
   auto cancel = [&](Attempt& a, std::string_view why) {
     a.outcome = Attempt::Outcome::kCancelled;
-    call.record(a.target.model_id, a.status, why, a.started);
+    call.record(a, why);
     a.upstream->cancel();
   };
 
@@ -357,7 +433,7 @@ http::Task<Result<std::unique_ptr<Gateway::Attempt>>> Gateway::run_timed_plan(Ca
       } else if (a->outcome == Attempt::Outcome::kFailed) {
         last_failed = a;
         if (!call.last(a->index) || !running.empty()) {
-          call.record(a->target.model_id, a->status, a->error_class, a->started);
+          call.record(*a, a->error_class);
         }
       }
     }
@@ -420,8 +496,28 @@ http::Task<Result<std::unique_ptr<Gateway::Attempt>>> Gateway::run_timed_plan(Ca
   co_return tl::unexpected(std::move(error));
 }
 
+bool Gateway::cooling_down(std::string_view model) {
+  const auto it = cooldown_.find(model);
+  if (it == cooldown_.end()) return false;
+  if (Clock::now() < it->second) return true;
+  cooldown_.erase(it);
+  return false;
+}
+
+void Gateway::cool_down(std::string_view model, int seconds) {
+  const auto until = Clock::now() + std::chrono::seconds(seconds);
+  if (auto it = cooldown_.find(model); it != cooldown_.end()) {
+    it->second = until;
+  } else {
+    cooldown_.emplace(std::string(model), until);
+  }
+}
+
 http::Task<Result<std::string>> Gateway::read_to_first_token(http::Exchange& upstream, std::string_view protocol) {
-  auto decoder = translate::make_stream_decoder(protocol);
+  // OpenAI's and Anthropic's events are told apart as they are (cheap); Gemini's are decoded.
+  const bool raw = protocol == "openai" || protocol == "anthropic";
+  const StreamMeter meter(protocol == "openai");
+  auto decoder = raw ? nullptr : translate::make_stream_decoder(protocol);
   http::SseParser parser;
   std::vector<translate::StreamEvent> events;
   std::string read;
@@ -437,13 +533,19 @@ http::Task<Result<std::string>> Gateway::read_to_first_token(http::Exchange& ups
     read.append(*piece);
     auto fed = parser.feed(*piece, [&](const http::SseEvent& ev) {
       if (found || !decoded) return;
+      if (raw) {
+        if (!looks_like_json(ev.data)) {
+          decoded = tl::unexpected(Error::invalid("an event whose data is not JSON"));
+          return;
+        }
+        found = meter.carries_token(ev) || meter.ends_or_fails(ev);
+        return;
+      }
       events.clear();
       decoded = decoder->decode(ev.event, ev.data, events);
       for (const auto& e : events) {
-        using T = translate::StreamEvent::Type;
-        found |= e.type == T::kTextDelta || e.type == T::kThinkingDelta || e.type == T::kToolInputDelta ||
-                 (e.type == T::kBlockStart && e.block == translate::PartKind::kToolUse) || e.type == T::kFinish ||
-                 e.type == T::kError;
+        found |= carries_token(e) || e.type == translate::StreamEvent::Type::kFinish ||
+                 e.type == translate::StreamEvent::Type::kError;
       }
     });
     if (!fed || !decoded) {

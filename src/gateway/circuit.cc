@@ -93,8 +93,7 @@ std::string CircuitBreakers::health_json(Clock::time_point now) const {
     for (const auto& [name, c] : table) {
       if (!first) out += ',';
       first = false;
-      State state = c.state;
-      if (state == State::kOpen && now - c.opened_at >= options_.cooldown) state = State::kHalfOpen;
+      const State state = shown(c, now);
       out += R"({"name":)";
       json::append_quoted(out, name);
       out += R"(,"state":")";
@@ -114,6 +113,13 @@ std::string CircuitBreakers::health_json(Clock::time_point now) const {
   list(models_);
   out += "]}";
   return out;
+}
+
+void CircuitBreakers::each_state(const std::function<void(std::string_view, std::string_view, int)>& f,
+                                 Clock::time_point now) const {
+  const std::lock_guard lock(mutex_);
+  for (const auto& [name, c] : providers_) f("provider", name, static_cast<int>(shown(c, now)));
+  for (const auto& [name, c] : models_) f("model", name, static_cast<int>(shown(c, now)));
 }
 
 }  // namespace sy::gateway

@@ -12,6 +12,7 @@
 // One mutex guards the table: each attempt takes it twice, uncontended in the common case.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -35,6 +36,10 @@ class CircuitBreakers {
   void record(std::string_view provider, std::string_view model, bool ok, Clock::time_point now = Clock::now());
   // {"providers": [{"name", "state", ...}], "models": [...]} for GET /router/v1/health.
   std::string health_json(Clock::time_point now = Clock::now()) const;
+  // Every circuit that has failed: scope "provider" or "model", its name, and its state as the
+  // metrics give it (0 closed, 1 open, 2 half-open).
+  void each_state(const std::function<void(std::string_view scope, std::string_view name, int state)>& f,
+                  Clock::time_point now = Clock::now()) const;
 
  private:
   enum class State { kClosed, kOpen, kHalfOpen };
@@ -52,6 +57,10 @@ class CircuitBreakers {
     long requests_total = 0;
   };
   int verdict(Circuit* c, Clock::time_point now) const;
+  // The state to report: an open circuit past its cool-down is half-open.
+  State shown(const Circuit& c, Clock::time_point now) const {
+    return c.state == State::kOpen && now - c.opened_at >= options_.cooldown ? State::kHalfOpen : c.state;
+  }
   void record(Circuit& c, bool ok, Clock::time_point now);
   static Circuit& at(std::map<std::string, Circuit, std::less<>>& table, std::string_view key);
 

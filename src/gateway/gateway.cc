@@ -15,6 +15,7 @@
 #include "gateway/attempt.h"
 #include "gateway/body_edit.h"
 #include "gateway/cost.h"
+#include "gateway/meter.h"
 #include "translate/translate.h"
 #include "routing/facts.h"
 #include "http/sse.h"
@@ -109,27 +110,67 @@ void apply_overrides(const routing::Overrides& o, const ChatFields& f,
   }
 }
 
-// The usage chunk of a stream (stream_options.include_usage) with usage.cost added; false for
-// every other event.
-bool append_with_cost(const http::SseEvent& ev, const catalog::Model& priced, std::string& out) {
-  // Cheap test first: with include_usage every chunk carries "usage":null, one an object.
-  const size_t key = ev.data.find("\"usage\"");
-  if (key == std::string_view::npos) return false;
-  const size_t value = ev.data.find_first_not_of(" \t\r\n:", key + 7);
-  if (value == std::string_view::npos || ev.data[value] != '{') return false;
-  static constexpr std::array<std::string_view, 1> kUsage{"usage"};
-  std::array<json::Field, 1> u;
-  if (!json::scan_object(ev.data, kUsage, u) || u[0].kind != json::Kind::kObject) return false;
-  if (u[0].raw.data() < ev.raw.data() || u[0].raw.data() >= ev.raw.data() + ev.raw.size()) return false;
-  const auto usage = read_openai_usage(u[0].raw);
-  if (!usage) return false;
-  const size_t at = static_cast<size_t>(u[0].raw.data() - ev.raw.data()) + 1;  // after the '{'
+// An OpenAI event with `cost` added to its usage object (`usage`, a field of the event's data).
+void append_with_cost(const http::SseEvent& ev, json::Field usage, std::string_view cost, std::string& out) {
+  const size_t at = static_cast<size_t>(usage.raw.data() - ev.raw.data()) + 1;  // after the '{'
   out.append(ev.raw.substr(0, at));
   out += "\"cost\":";
-  out += format_cost(cost_usd(priced, *usage));
-  if (u[0].raw.size() > 2) out += ',';
+  out += cost;
+  if (usage.raw.size() > 2) out += ',';
   out.append(ev.raw.substr(at));
-  return true;
+}
+
+// The request log learns what the client asked for and how it was routed. `sticky_key`: the
+// router's stickiness key's value, when routed.
+void log_request(telemetry::RequestRecord& log, const http::Request& req, const RequestContext& ctx,
+                 std::string_view model, bool stream, const ChatFields& f, std::string_view sticky_key,
+                 const Snapshot& snap) {
+  log.requested_model.assign(model);
+  log.stream = stream;
+  if (!sticky_key.empty()) {
+    log.user.assign(sticky_key);
+  } else if (f[kUser].kind == json::Kind::kString) {
+    log.user = json::unescape(f[kUser].raw);
+  } else if (f[kMetadata].kind == json::Kind::kObject) {  // Anthropic's metadata.user_id
+    static constexpr std::array<std::string_view, 1> kUserId{"user_id"};
+    std::array<json::Field, 1> u;
+    if (json::scan_object(f[kMetadata].raw, kUserId, u) && u[0].kind == json::Kind::kString) {
+      log.user = json::unescape(u[0].raw);
+    }
+  }
+  if (ctx.decision) {
+    const routing::Decision& d = *ctx.decision;
+    log.router = d.router->name();
+    log.router_version = d.router->meta().version;
+    log.route.assign(d.route_name);
+    log.variant.assign(d.variant_name);
+    log.reason = d.reason();
+  }
+  // The metadata the log keeps: allow-listed keys, from `metadata` or x-switchyard-meta-<key>.
+  log.metadata_json = "{";
+  const auto& keys = snap.log_metadata();
+  if (!keys.empty()) {
+    std::vector<std::string_view> names(keys.begin(), keys.end());
+    std::vector<json::Field> values(keys.size());
+    if (f[kMetadata].kind == json::Kind::kObject && !json::scan_object(f[kMetadata].raw, names, values)) {
+      values.assign(keys.size(), json::Field{});
+    }
+    for (size_t i = 0; i < keys.size(); ++i) {
+      std::string header;
+      std::string_view value = values[i].present() ? values[i].raw : std::string_view();
+      if (value.empty()) {
+        const std::string_view h = req.header(fmt::format("x-switchyard-meta-{}", keys[i]));
+        if (h.empty()) continue;
+        json::append_quoted(header, h);
+        value = header;
+      }
+      if (log.metadata_json.size() > 1) log.metadata_json += ',';
+      json::append_quoted(log.metadata_json, keys[i]);
+      log.metadata_json += ':';
+      log.metadata_json += value;
+    }
+  }
+  log.metadata_json += '}';
 }
 
 }  // namespace
@@ -257,16 +298,47 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   // Whether the body a translation reads must be the edited one (the model it ignores).
   const bool rewritten = !edits.empty();
   if (f[kModels].present()) edits.remove_field(f[kModels], "models");  // ours, not the provider's
+  // Exact accounting: an OpenAI-protocol stream reports its usage only when asked. Ask, and
+  // leave the usage chunk out of the client's stream when the client did not.
+  bool strip_usage = false;
+  if (stream && dialect.protocol() == "openai" && !ctx.count_tokens) {
+    const json::Field options = f[kStreamOptions];
+    static constexpr std::array<std::string_view, 1> kIncludeUsage{"include_usage"};
+    std::array<json::Field, 1> o;
+    if (options.kind != json::Kind::kObject) {
+      edits.set_field(options, "stream_options", R"({"include_usage":true})");
+      strip_usage = true;
+    } else if (json::scan_object(options.raw, kIncludeUsage, o) && o[0].kind != json::Kind::kTrue) {
+      if (o[0].present()) {
+        edits.replace(o[0], "true");
+      } else {
+        edits.insert_first(options, R"("include_usage":true)");
+      }
+      strip_usage = true;
+    }
+  }
+  const bool keep_bodies = ctx.record != nullptr && (snap->log_bodies() || (ctx.decision && ctx.decision->router->spec().log_bodies));
+  if (ctx.record != nullptr) {
+    log_request(*ctx.record, req, ctx, model, stream, f, facts.sticky_key, *snap);
+    if (keep_bodies) ctx.record->request_body = body;
+  }
   Call call{.req = req, .dialect = dialect, .ctx = ctx, .snap = *snap, .body = body, .fields = f, .edits = edits,
             .stream = stream, .rewritten = rewritten, .plan = plan,
             .attempts = std::min(plan.size(), max_attempts > 0 ? static_cast<size_t>(max_attempts) : kMaxAttempts),
             .deadline_ms = deadline_ms, .ttft_ms = ttft_ms, .hedge = hedge, .resume_streams = resume_streams};
+  call.started = ctx.started;
+  call.strip_usage = strip_usage;
+  call.keep_response = keep_bodies;
   auto ran = co_await run_plan(call);
   if (!ran) co_return tl::unexpected(std::move(ran.error()));
   Attempt& a = **ran;
   const Target& target = a.target;
   ctx.model.assign(target.model_id);
   ctx.provider.assign(target.provider->name());
+  if (ctx.record != nullptr) {
+    ctx.record->model = ctx.model;
+    ctx.record->provider = ctx.provider;
+  }
   if (a.estimate) {  // count_tokens, for a provider without a count endpoint
     const std::string answer = fmt::format(R"({{"input_tokens":{}}})", translate::estimate_input_tokens(a.canonical));
     const std::array<http::Header, 3> h{http::Header{"x-switchyard-request-id", ctx.request_id},
@@ -276,8 +348,8 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     co_return true;
   }
   http::Exchange& upstream = *a.upstream;
+  call.record(a, {}, true);
   const bool failed_over = !call.chain.empty();
-  if (failed_over) call.record(ctx.model, a.status, {}, a.started, a.ttft);
   ctx.upstream_status = upstream.status();
 
   std::array<http::Header, 16> headers{};
@@ -311,19 +383,15 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   }
   req.on_disconnect(&upstream);
   // resumeStreams: a stream that breaks may be continued by the plan's next models.
-  Call* resume = call.resume_streams && stream && call.next < call.attempts ? &call : nullptr;
+  const bool resume = call.resume_streams && stream && call.next < call.attempts;
   if (a.translating && !ctx.count_tokens) {
-    auto r = co_await relay_translated(req, res, upstream, a.first_token, a.whole, headers, n, dialect, ctx, target,
-                                       a.canonical, resume);
+    auto r = co_await relay_translated(call, a, res, headers, n, resume);
     req.on_disconnect(nullptr);
     co_return r;
   }
-  const std::span<const http::Header> out_headers(headers.data(), n);
-
   const std::string_view content_type = upstream.header("content-type");
   if (stream && upstream.status() == 200 && content_type.starts_with("text/event-stream")) {
-    const catalog::Model* priced = dialect.protocol() == "openai" ? target.model : nullptr;
-    auto r = co_await relay_stream(req, res, upstream, a.first_token, out_headers, dialect, priced, resume);
+    auto r = co_await relay_stream(call, a, res, std::span<const http::Header>(headers.data(), n), resume);
     req.on_disconnect(nullptr);
     co_return r;
   }
@@ -340,33 +408,35 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     e.message = fmt::format("provider '{}' failed while answering: {}", ctx.provider, e.message);
     co_return tl::unexpected(std::move(e));
   }
-  // A priced answer says what it cost: a header, and usage.cost as OpenRouter reports it
-  // (inserted into the answer in place).
+  // What the answer used goes to the request log; a priced answer says what it cost: a header,
+  // and usage.cost as OpenRouter reports it (inserted into the answer in place).
   std::string cost;
-  if (upstream.status() == 200 && target.model != nullptr) {
-    static constexpr std::array<std::string_view, 1> kUsage{"usage"};
-    std::array<json::Field, 1> u;
-    if (json::scan_object(*answer, kUsage, u) && u[0].kind == json::Kind::kObject) {
-      const bool openai = dialect.protocol() == "openai";
-      if (auto usage = openai ? read_openai_usage(u[0].raw) : read_anthropic_usage(u[0].raw)) {
-        cost = format_cost(cost_usd(*target.model, *usage));
+  if (upstream.status() == 200 && !ctx.count_tokens && a.usage_size > 0) {  // found when the answer was read
+    const std::string_view usage_json = std::string_view(*answer).substr(a.usage_offset, a.usage_size);
+    const bool openai = dialect.protocol() == "openai";
+    if (auto usage = openai ? read_openai_usage(usage_json) : read_anthropic_usage(usage_json)) {
+      const double usd = call.used(a, *usage);
+      if (target.model != nullptr) {
+        cost = format_cost(usd);
         headers[n++] = {"x-switchyard-cost-usd", cost};
         if (openai) {
-          const size_t at = u[0].offset_in(*answer) + 1;  // after the '{'
-          answer->insert(at, fmt::format("\"cost\":{}{}", cost, u[0].raw.size() > 2 ? "," : ""));
+          const size_t at = a.usage_offset + 1;  // after the '{'
+          answer->insert(at, fmt::format("\"cost\":{}{}", cost, a.usage_size > 2 ? "," : ""));
         }
       }
     }
   }
+  call.first_token();  // a whole answer: its first token reaches the client with it
+  if (keep_bodies) ctx.record->response_body = *answer;
   // Upstream errors pass through with their status and body.
   co_await res.send(upstream.status(), content_type.empty() ? "application/json" : content_type, *answer,
                     std::span<const http::Header>(headers.data(), n));
   co_return true;
 }
 
-http::Task<std::optional<std::string_view>> Gateway::next_piece(http::Request& req, http::Response& res,
+http::Task<std::optional<std::string_view>> Gateway::next_piece(Call& call, http::Response& res,
                                                                 http::Exchange& upstream, std::string_view& read_before,
-                                                                const ClientDialect& dialect, Error* broke) {
+                                                                Error* broke) {
   if (!read_before.empty()) {
     const std::string_view piece = read_before;
     read_before = {};
@@ -374,14 +444,14 @@ http::Task<std::optional<std::string_view>> Gateway::next_piece(http::Request& r
   }
   auto piece = co_await upstream.read_some();
   if (piece) co_return *piece;
-  if (!req.client_gone()) {
+  if (!call.req.client_gone()) {
     Error e = piece.error();
     e.code = ErrorCode::kUpstreamUnreachable;
     e.message = fmt::format("the provider's stream broke off: {}", e.message);
     if (broke != nullptr) {
       *broke = std::move(e);
     } else {
-      const std::string event = dialect.stream_error_event(e);
+      const std::string event = call.stream_error(e, "stream_broke");
       co_await res.write(event);
       co_await res.end_stream();
     }
@@ -389,58 +459,77 @@ http::Task<std::optional<std::string_view>> Gateway::next_piece(http::Request& r
   co_return std::nullopt;
 }
 
-bool Gateway::cooling_down(std::string_view model) {
-  const auto it = cooldown_.find(model);
-  if (it == cooldown_.end()) return false;
-  if (std::chrono::steady_clock::now() < it->second) return true;
-  cooldown_.erase(it);
-  return false;
-}
-
-void Gateway::cool_down(std::string_view model, int seconds) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  if (auto it = cooldown_.find(model); it != cooldown_.end()) {
-    it->second = until;
-  } else {
-    cooldown_.emplace(std::string(model), until);
-  }
-}
-
-http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Response& res,
-                                               http::Exchange& upstream, std::string_view read_before,
-                                               std::span<const http::Header> headers,
-                                               const ClientDialect& dialect, const catalog::Model* priced, Call* resume) {
+http::Task<Result<bool>> Gateway::relay_stream(Call& call, Attempt& a, http::Response& res,
+                                               std::span<const http::Header> headers, bool resume) {
+  http::Request& req = call.req;
+  const ClientDialect& dialect = call.dialect;
+  http::Exchange& upstream = *a.upstream;
+  std::string_view read_before = a.first_token;
   if (!co_await res.begin_stream(200, "text/event-stream; charset=utf-8", headers)) co_return true;
   http::SseParser parser;
   std::string out;
   bool done = false;
+  const bool openai = dialect.protocol() == "openai";
+  StreamMeter meter(openai);
+  bool token_seen = false;
+  std::string cost;
   // With resumeStreams, what the client has been sent (the provider speaks the client's protocol).
   std::optional<StreamProgress> progress;
   std::unique_ptr<translate::StreamDecoder> decoder;
   std::vector<translate::StreamEvent> events;
-  if (resume != nullptr) {
+  if (resume) {
     progress.emplace();
     decoder = translate::make_stream_decoder(dialect.protocol());
   }
+  // What the stream used goes to the request log however the relay ends (OpenAI's usage
+  // chunk is logged as it passes: its cost is written into it).
+  bool logged = false;
+  struct LogUsage {
+    Call& call;
+    Attempt& a;
+    const StreamMeter& meter;
+    const bool& logged;
+    ~LogUsage() {
+      if (!logged && meter.usage()) call.used(a, *meter.usage());
+    }
+  } log_usage{call, a, meter, logged};
   Error broke;
   bool malformed = false;  // an event whose data is not JSON: it and what follows are not relayed
   for (;;) {
-    const auto chunk = co_await next_piece(req, res, upstream, read_before, dialect, progress ? &broke : nullptr);
+    const auto chunk = co_await next_piece(call, res, upstream, read_before, progress ? &broke : nullptr);
     if (!chunk) {
       if (!progress || req.client_gone()) co_return true;
-      auto r = co_await resume_stream(*resume, res, *progress, std::move(broke));
+      auto r = co_await resume_stream(call, res, *progress, std::move(broke));
       co_return r;
     }
     if (chunk->empty()) break;
     out.clear();
     auto fed = parser.feed(*chunk, [&](const http::SseEvent& ev) {
       if (malformed) return;
-      if (!ev.data.empty() && ev.data != "[DONE]" && !json::validate(ev.data)) {
+      if (!looks_like_json(ev.data)) {
         malformed = true;
         return;
       }
       if (dialect.ends_stream(ev)) done = true;
-      if (priced == nullptr || !append_with_cost(ev, *priced, out)) out.append(ev.raw);
+      if (!token_seen && meter.carries_token(ev)) {
+        token_seen = true;
+        call.first_token();
+      }
+      json::Field usage;
+      if (meter.see(ev, usage)) {  // OpenAI's usage chunk: its cost added, or left out
+        const double usd = call.used(a, *meter.usage());
+        logged = true;
+        if (!call.strip_usage) {
+          if (a.target.model != nullptr) {
+            cost = format_cost(usd);
+            append_with_cost(ev, usage, cost, out);
+          } else {
+            out.append(ev.raw);
+          }
+        }
+      } else {
+        out.append(ev.raw);
+      }
       if (decoder) {
         events.clear();
         if (decoder->decode(ev.event, ev.data, events)) {
@@ -452,24 +541,25 @@ http::Task<Result<bool>> Gateway::relay_stream(http::Request& req, http::Respons
       Error e = !fed ? fed.error() : Error{ErrorCode::kUpstreamError, "the provider sent an event that is not JSON", {}, 0};
       if (!out.empty() && !co_await res.write(out)) co_return true;
       if (progress) {
-        auto r = co_await resume_stream(*resume, res, *progress, std::move(e));
+        auto r = co_await resume_stream(call, res, *progress, std::move(e));
         co_return r;
       }
-      const std::string event = dialect.stream_error_event(e);
+      const std::string event = call.stream_error(e, "stream_malformed");
       co_await res.write(event);
       co_await res.end_stream();
       co_return true;
     }
     // Every complete event goes out the moment its last byte arrived.
+    call.sent(out);
     if (!out.empty() && !co_await res.write(out)) co_return true;
   }
   if (!done) {
     Error e{ErrorCode::kUpstreamError, "the provider ended the stream before its last event", {}, 0};
     if (progress) {
-      auto r = co_await resume_stream(*resume, res, *progress, std::move(e));
+      auto r = co_await resume_stream(call, res, *progress, std::move(e));
       co_return r;
     }
-    const std::string event = dialect.stream_error_event(e);
+    const std::string event = call.stream_error(e, "stream_incomplete");
     co_await res.write(event);
   }
   co_await res.end_stream();

@@ -23,6 +23,7 @@
 #include "routing/router_set.h"
 #include "http/client.h"
 #include "http/message.h"
+#include "telemetry/record.h"
 #include "translate/canonical.h"
 
 namespace sy::gateway {
@@ -39,6 +40,10 @@ struct RequestContext {
   // POST /v1/messages/count_tokens: the same resolution, then the provider's count (Anthropic)
   // or an estimate (other protocols, which have no such endpoint).
   bool count_tokens = false;
+  // The request log's record, filled as the request runs (routing, attempts, usage, TTFT);
+  // null when nothing is logged. `started`: when the request arrived.
+  telemetry::RequestRecord* record = nullptr;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
 class Gateway {
@@ -62,12 +67,10 @@ class Gateway {
   struct StreamProgress;
 
  private:
-  // `read_before`: bytes of the stream already read (up to its first token), relayed first.
-  // `resume`: the plan, when a broken stream may continue from its next model (resumeStreams).
-  http::Task<Result<bool>> relay_stream(http::Request& req, http::Response& res,
-                                        http::Exchange& upstream, std::string_view read_before,
-                                        std::span<const http::Header> headers,
-                                        const ClientDialect& dialect, const catalog::Model* priced, Call* resume);
+  // A stream whose provider speaks the client's protocol, relayed event by event (`resume`: a
+  // break may be continued by the plan's next models, resumeStreams).
+  http::Task<Result<bool>> relay_stream(Call& call, Attempt& a, http::Response& res,
+                                        std::span<const http::Header> headers, bool resume);
 
   // Cross-protocol requests (translated.cc): the body in the provider's dialect, and the answer
   // back in the client's.
@@ -76,26 +79,22 @@ class Gateway {
   Result<std::string> translate_request(std::string_view body, const ClientDialect& dialect, const Target& target,
                                         bool auto_cache, translate::ChatRequest& out,
                                         std::string_view continue_from = {});
-  // `whole`: the answer when it was read already (under the deadline's watch).
-  http::Task<Result<bool>> relay_translated(http::Request& req, http::Response& res, http::Exchange& upstream,
-                                            std::string_view read_before, std::optional<std::string>& whole,
-                                            std::span<http::Header> headers, size_t n, const ClientDialect& dialect,
-                                            RequestContext& ctx, const Target& target,
-                                            const translate::ChatRequest& canonical, Call* resume);
+  // The answer (whole or streamed) of a translated attempt, in the client's dialect.
+  http::Task<Result<bool>> relay_translated(Call& call, Attempt& a, http::Response& res,
+                                            std::span<http::Header> headers, size_t n, bool resume);
   // A stream that broke after reaching the client, continued by the plan's next models: each
   // gets the request and the text so far, and its continuation goes into the same stream.
   // Without a continuation, the stream ends with `broke` as its error event.
   http::Task<Result<bool>> resume_stream(Call& call, http::Response& res, StreamProgress& progress, Error broke);
 
-  // A model whose provider answered 429 with Retry-After is skipped in plans until then (per
-  // worker: nothing on the request path is shared).
   // The next piece of a relayed stream: `read_before` (once), then the provider's; "" at the
   // stream's end. nullopt when the relay must stop: the client left, or the stream broke off
-  // (its error event is written and the stream ended).
-  // With `broke`, a broken stream is left to the caller: the error is set, nothing written.
-  http::Task<std::optional<std::string_view>> next_piece(http::Request& req, http::Response& res,
-                                                         http::Exchange& upstream, std::string_view& read_before,
-                                                         const ClientDialect& dialect, Error* broke = nullptr);
+  // (its error event is written and the stream ended — or, with `broke`, the error is set and
+  // nothing written, for the caller to resume).
+  http::Task<std::optional<std::string_view>> next_piece(Call& call, http::Response& res, http::Exchange& upstream,
+                                                         std::string_view& read_before, Error* broke = nullptr);
+
+  // The plan (attempts.cc).
   enum class Prepared { kReady, kSkipped, kFailed };
   // Resolves the plan's next model and prepares its request (sets `error` when kFailed).
   Prepared prepare(Call& call, Attempt& a, Error& error);
@@ -113,6 +112,8 @@ class Gateway {
   // malformed or ended before a token.
   http::Task<Result<std::string>> read_to_first_token(http::Exchange& upstream, std::string_view protocol);
 
+  // A model whose provider answered 429 with Retry-After is skipped in plans until then (per
+  // worker: nothing on the request path is shared).
   bool cooling_down(std::string_view model);
   void cool_down(std::string_view model, int seconds);
 

@@ -4,6 +4,7 @@
 // events are renumbered to follow the client's open text block.
 
 #include "gateway/attempt.h"
+#include "gateway/cost.h"
 #include "http/sse.h"
 #include "translate/translate.h"
 
@@ -49,7 +50,8 @@ http::Task<Result<bool>> Gateway::resume_stream(Call& call, http::Response& res,
     auto written = translate_request(call.rewritten ? std::string_view(edited) : call.body, call.dialect, a->target,
                                      false, a->canonical, progress.text);
     if (!written) {  // this model cannot take the request: the next one
-      call.record(a->target.model_id, 0, error_code_name(written.error().code), a->started);
+      call.record_skipped(a->target.model_id, a->target.provider->name(), error_code_name(written.error().code),
+                          a->started);
       continue;
     }
     a->translated = std::move(*written);
@@ -59,11 +61,11 @@ http::Task<Result<bool>> Gateway::resume_stream(Call& call, http::Response& res,
     call.req.on_disconnect(a->upstream.get());
     co_await reach_first_token(call, *a);
     if (a->outcome != Attempt::Outcome::kAnswered || a->status != 200 || a->whole) {
-      call.record(a->target.model_id, a->status, a->error_class.empty() ? "resume_failed" : a->error_class, a->started);
+      call.record(*a, a->error_class.empty() ? "resume_failed" : a->error_class);
       call.req.on_disconnect(nullptr);
       continue;
     }
-    call.record(a->target.model_id, a->status, "resumed", a->started, a->ttft);
+    call.record(*a, "resumed", true);
 
     // The continuation, in the client's protocol, numbered after what the client has.
     const std::string model = translate::decoded(translate::contents(a->target.upstream_quoted));
@@ -85,7 +87,7 @@ http::Task<Result<bool>> Gateway::resume_stream(Call& call, http::Response& res,
     std::string_view read_before = a->first_token;
     bool broke_again = false;
     for (;;) {
-      const auto chunk = co_await next_piece(call.req, res, *a->upstream, read_before, call.dialect, &broke);
+      const auto chunk = co_await next_piece(call, res, *a->upstream, read_before, &broke);
       if (!chunk) {
         if (call.req.client_gone()) co_return true;
         broke_again = true;
@@ -101,9 +103,12 @@ http::Task<Result<bool>> Gateway::resume_stream(Call& call, http::Response& res,
           if (e.type == T::kStart) continue;
           if (e.type == T::kBlockStart && block_open && e.index == 0 && e.block == translate::PartKind::kText) continue;
           if (e.type != T::kFinish && e.type != T::kError) e.index += offset;
-          if (e.type == T::kFinish && a->target.model != nullptr) {
-            cost = format_cost(cost_usd(*a->target.model, usage_of(e.usage)));
-            e.cost = cost;
+          if (e.type == T::kFinish) {  // the continuation's own usage and cost
+            const double usd = call.used(*a, e.usage);
+            if (a->target.model != nullptr) {
+              cost = format_cost(usd);
+              e.cost = cost;
+            }
           }
           progress.see(e);
           encoder->encode(e, out);
@@ -113,6 +118,7 @@ http::Task<Result<bool>> Gateway::resume_stream(Call& call, http::Response& res,
         broke = !fed ? fed.error() : decoded.error();
         broke_again = true;
       }
+      call.sent(out);
       if (!out.empty() && !co_await res.write(out)) co_return true;
       if (broke_again) break;
     }
@@ -124,7 +130,7 @@ http::Task<Result<bool>> Gateway::resume_stream(Call& call, http::Response& res,
     if (!broke_again) broke = Error{ErrorCode::kUpstreamError, "the provider ended the stream before its last event", {}, 0};
   }
   if (!call.req.client_gone()) {
-    const std::string event = call.dialect.stream_error_event(broke);
+    const std::string event = call.stream_error(broke, broke.code == ErrorCode::kUpstreamUnreachable ? "stream_broke" : "stream_malformed");
     co_await res.write(event);
     co_await res.end_stream();
   }

@@ -5,6 +5,7 @@
 #define XXH_INLINE_ALL  // header-only xxHash: inlined, nothing to link
 #include <xxhash.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <random>
@@ -255,6 +256,48 @@ AdminResult<RouterResource> RouterAdmin::patch(std::string_view name, std::strin
   if (!merged) return tl::unexpected(admin_error(ErrorCode::kInvalidRequest, merged.error()));
   auto spec = parse(*merged, name);
   if (!spec) return tl::unexpected(std::move(spec.error()));
+  auto rec = store_.update(name, routing::to_json(*spec), (*existing)->version);
+  if (!rec) return tl::unexpected(from(rec.error()));
+  return publish(*rec, std::move(*spec));
+}
+
+AdminResult<RouterResource> RouterAdmin::ramp(std::string_view name, std::string_view body, std::string_view if_match) {
+  static constexpr std::array<std::string_view, 2> kKeys{"route", "variant"};
+  std::array<json::Field, 2> f;
+  if (!json::scan_object(body, kKeys, f) || f[1].kind != json::Kind::kString ||
+      (f[0].present() && f[0].kind != json::Kind::kString)) {
+    return tl::unexpected(admin_error(ErrorCode::kInvalidRequest,
+                                      R"(Send {"route": "<route name, default when absent>", "variant": "<variant name>"}.)"));
+  }
+  const std::string route = f[0].present() ? json::unescape(f[0].raw) : std::string("default");
+  const std::string variant = json::unescape(f[1].raw);
+  const auto expected = expected_version(if_match);
+  if (!expected) return tl::unexpected(std::move(expected.error()));
+  std::lock_guard lock(write_mu_);
+  auto existing = store_.get(name);
+  if (!existing) return tl::unexpected(from(existing.error()));
+  if (!*existing) return tl::unexpected(admin_error(ErrorCode::kNotFound, fmt::format("No router is named '{}'.", name)));
+  if (*expected != 0 && *expected != (*existing)->version) return tl::unexpected(stale(**existing, if_match));
+  auto spec = parse((*existing)->spec, name);
+  if (!spec) return tl::unexpected(std::move(spec.error()));
+  routing::Route* r = route == "default" ? &spec->default_route : nullptr;
+  std::string routes = "'default'";
+  for (auto& candidate : spec->routes) {
+    if (candidate.name == route) r = &candidate;
+    routes += fmt::format(", '{}'", candidate.name);
+  }
+  if (r == nullptr) {
+    return tl::unexpected(admin_error(ErrorCode::kNotFound,
+                                      fmt::format("Router '{}' has no route '{}' (routes: {}).", name, route, routes)));
+  }
+  const auto winner = std::find_if(r->variants.begin(), r->variants.end(), [&](const auto& v) { return v.name == variant; });
+  if (winner == r->variants.end()) {
+    std::string names;
+    for (const auto& v : r->variants) names += fmt::format("{}'{}'", names.empty() ? "" : ", ", v.name);
+    return tl::unexpected(admin_error(
+        ErrorCode::kNotFound, fmt::format("Route '{}' has no variant '{}' (variants: {}).", route, variant, names)));
+  }
+  for (auto& v : r->variants) v.weight = &v == &*winner ? 100 : 0;
   auto rec = store_.update(name, routing::to_json(*spec), (*existing)->version);
   if (!rec) return tl::unexpected(from(rec.error()));
   return publish(*rec, std::move(*spec));

@@ -59,6 +59,10 @@ class RouterAdmin {
   // PATCH: RFC 7386 merge patch onto the stored document.
   AdminResult<RouterResource> patch(std::string_view name, std::string_view patch, std::string_view if_match);
   AdminResult<bool> remove(std::string_view name, std::string_view if_match);
+  // "Ramp the winner" ({"route": "default", "variant": "<name>"}): the route sends all its
+  // traffic to that variant (its weight 100, the others' 0). A normal update: a new version,
+  // If-Match honoured.
+  AdminResult<RouterResource> ramp(std::string_view name, std::string_view body, std::string_view if_match);
   // {"valid": bool, "problems": [{"path", "message", "line", "column"}]}
   std::string validate(std::string_view body) const;
   // Dry run over {"metadata", "user", "messages", "model", "stream", "headers"}: which route and

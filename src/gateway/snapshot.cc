@@ -69,6 +69,8 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::build(const config::Config& co
     if (pc.any_model) backends->wildcard.push_back(pc.name);
     backends->providers.push_back(std::move(*p));
   }
+  backends->log_metadata = config.log.metadata;
+  backends->log_bodies = config.log.bodies;
   auto snap = std::make_shared<Snapshot>();
   snap->backends_ = std::move(backends);
   snap->routers_ = std::make_shared<const routing::RouterSet>();

@@ -53,6 +53,8 @@ class Snapshot {
   const std::shared_ptr<const routing::RouterSet>& router_set() const { return routers_; }
   // GET /v1/models body (models, then routers as "switchyard/<name>"), built once.
   const std::string& models_json() const { return models_json_; }
+  const std::vector<std::string>& log_metadata() const { return backends_->log_metadata; }
+  bool log_bodies() const { return backends_->log_bodies; }
   // The same, in Anthropic's shape ({"data": [{"type": "model", "id", ...}], "has_more", ...}).
   const std::string& anthropic_models_json() const { return anthropic_models_json_; }
 
@@ -62,6 +64,8 @@ class Snapshot {
     catalog::Catalog catalog;
     std::vector<std::unique_ptr<providers::Provider>> providers;
     std::vector<std::string> wildcard;  // providers accepting any model
+    std::vector<std::string> log_metadata;  // metadata keys the request log keeps
+    bool log_bodies = false;                // the request log keeps every prompt and completion
   };
   const providers::Provider* provider(std::string_view name) const;
   void build_models_json();

@@ -5,27 +5,12 @@
 
 #include "gateway/attempt.h"
 #include "gateway/cost.h"
+#include "gateway/meter.h"
 #include "http/sse.h"
 #include "translate/translate.h"
 
 namespace sy::gateway {
 namespace {
-
-ErrorCode code_of_status(int status) {
-  switch (status) {
-    case 400: return ErrorCode::kInvalidRequest;
-    case 401: return ErrorCode::kUnauthorized;
-    case 403: return ErrorCode::kForbidden;
-    case 404: return ErrorCode::kNotFound;
-    case 408: return ErrorCode::kRequestTimeout;
-    case 409: return ErrorCode::kConflict;
-    case 413: return ErrorCode::kPayloadTooLarge;
-    case 429: return ErrorCode::kRateLimited;
-    case 503: return ErrorCode::kUnavailable;
-    case 504: return ErrorCode::kUpstreamTimeout;
-    default: return ErrorCode::kUpstreamError;
-  }
-}
 
 // What the target model cannot take, before it costs a round trip: images for a model without
 // vision, tools for a model without tool use (catalog capabilities; unknown models pass).
@@ -99,12 +84,15 @@ Result<std::string> Gateway::translate_request(std::string_view body, const Clie
   return written;
 }
 
-http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Response& res, http::Exchange& upstream,
-                                                   std::string_view read_before, std::optional<std::string>& whole,
-                                                   std::span<http::Header> headers, size_t n,
-                                                   const ClientDialect& dialect, RequestContext& ctx,
-                                                   const Target& target, const translate::ChatRequest& canonical,
-                                                   Call* resume) {
+http::Task<Result<bool>> Gateway::relay_translated(Call& call, Attempt& a, http::Response& res,
+                                                   std::span<http::Header> headers, size_t n, bool resume) {
+  http::Request& req = call.req;
+  http::Exchange& upstream = *a.upstream;
+  const ClientDialect& dialect = call.dialect;
+  RequestContext& ctx = call.ctx;
+  const Target& target = a.target;
+  const translate::ChatRequest& canonical = a.canonical;
+  std::string_view read_before = a.first_token;
   const std::string_view provider_protocol = target.provider->protocol();
   const bool json_tool = translate::uses_json_tool(canonical, provider_protocol);
   const int status = upstream.status();
@@ -120,16 +108,17 @@ http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Res
     std::vector<translate::StreamEvent> events;
     std::string out;
     std::string cost;
+    bool token_seen = false;
     Result<bool> decoded = true;
     // With resumeStreams (not through a JSON tool), what the client has been sent.
     std::optional<StreamProgress> progress;
-    if (resume != nullptr && !json_tool) progress.emplace();
+    if (resume && !json_tool) progress.emplace();
     Error broke;
     for (;;) {
-      const auto chunk = co_await next_piece(req, res, upstream, read_before, dialect, progress ? &broke : nullptr);
+      const auto chunk = co_await next_piece(call, res, upstream, read_before, progress ? &broke : nullptr);
       if (!chunk) {
         if (!progress || req.client_gone()) co_return true;
-        auto r = co_await resume_stream(*resume, res, *progress, std::move(broke));
+        auto r = co_await resume_stream(call, res, *progress, std::move(broke));
         co_return r;
       }
       if (chunk->empty()) break;
@@ -140,9 +129,16 @@ http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Res
         decoded = decoder->decode(ev.event, ev.data, events);
         for (auto& e : events) {
           if (json_tool) translate::json_tool_to_text(e);
-          if (e.type == translate::StreamEvent::Type::kFinish && target.model != nullptr) {
-            cost = format_cost(cost_usd(*target.model, usage_of(e.usage)));
-            e.cost = cost;
+          if (!token_seen && carries_token(e)) {
+            token_seen = true;
+            call.first_token();
+          }
+          if (e.type == translate::StreamEvent::Type::kFinish) {
+            const double usd = call.used(a, e.usage);
+            if (target.model != nullptr) {
+              cost = format_cost(usd);
+              e.cost = cost;
+            }
           }
           if (progress) progress->see(e);
           encoder->encode(e, out);
@@ -152,24 +148,24 @@ http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Res
         Error e = !fed ? fed.error() : decoded.error();
         if (progress) {
           if (!out.empty() && !co_await res.write(out)) co_return true;
-          auto r = co_await resume_stream(*resume, res, *progress, std::move(e));
+          auto r = co_await resume_stream(call, res, *progress, std::move(e));
           co_return r;
         }
-        const std::string event = dialect.stream_error_event(e);
-        out += event;
+        out += call.stream_error(e, "stream_malformed");
         co_await res.write(out);
         co_await res.end_stream();
         co_return true;
       }
+      call.sent(out);
       if (!out.empty() && !co_await res.write(out)) co_return true;
     }
     if (!decoder->done()) {
       Error e{ErrorCode::kUpstreamError, "the provider ended the stream before its last event", {}, 0};
       if (progress) {
-        auto r = co_await resume_stream(*resume, res, *progress, std::move(e));
+        auto r = co_await resume_stream(call, res, *progress, std::move(e));
         co_return r;
       }
-      const std::string event = dialect.stream_error_event(e);
+      const std::string event = call.stream_error(e, "stream_incomplete");
       co_await res.write(event);
     }
     co_await res.end_stream();
@@ -177,8 +173,8 @@ http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Res
   }
 
   Result<std::string> answer = std::string();
-  if (whole) {
-    answer = std::move(*whole);
+  if (a.whole) {
+    answer = std::move(*a.whole);
   } else {
     auto r = co_await upstream.read_body();
     answer = std::move(r);
@@ -190,7 +186,7 @@ http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Res
   }
   if (status != 200) {  // the provider's error, in the client's dialect, with the provider's status
     const translate::UpstreamError up = translate::read_error(status, *answer);
-    const Error e{code_of_status(status), up.message, {}, status};
+    const Error e{code_for_status(status), up.message, {}, status};
     const std::string body = dialect.error_body(e);
     co_await res.send(status, "application/json", body, headers.first(n));
     co_return true;
@@ -205,10 +201,14 @@ http::Task<Result<bool>> Gateway::relay_translated(http::Request& req, http::Res
   }
   if (json_tool) translate::json_tool_to_text(*parsed);
   std::string cost;
-  if (target.model != nullptr && parsed->usage.present) {
-    cost = format_cost(cost_usd(*target.model, usage_of(parsed->usage)));
-    headers[n++] = {"x-switchyard-cost-usd", cost};
+  if (parsed->usage.present) {
+    const double usd = call.used(a, parsed->usage);
+    if (target.model != nullptr) {
+      cost = format_cost(usd);
+      headers[n++] = {"x-switchyard-cost-usd", cost};
+    }
   }
+  call.first_token();
   const std::string model = parsed->model.empty() ? translate::decoded(translate::contents(target.upstream_quoted))
                                                   : translate::decoded(parsed->model);
   const translate::ResponseOptions options{.model = model, .request_id = ctx.request_id, .cost = cost};

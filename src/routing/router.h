@@ -83,6 +83,7 @@ struct RouterSpec {
   std::vector<std::string> fallbacks;  // router-wide, after the route's own
   Failover failover;
   bool auto_cache = false;  // Anthropic models: cache breakpoints on the system prompt and tools
+  bool log_bodies = false;  // the request log keeps this router's prompts and completions
 };
 
 // What the store adds around a spec.

@@ -17,9 +17,9 @@ namespace sy::routing {
 namespace bj = boost::json;
 namespace {
 
-constexpr std::array<std::string_view, 14> kRouterKeys{
+constexpr std::array<std::string_view, 15> kRouterKeys{
     "name", "displayName", "description", "stickinessKey", "routes", "defaultRoute", "slashCommands",
-    "fallbacks", "failover", "autoCache",
+    "fallbacks", "failover", "autoCache", "logBodies",
     // read-only fields of the resource, accepted so that GET → edit → PUT works
     "version", "etag", "createTime", "updateTime"};
 constexpr std::array<std::string_view, 1> kConditionKeys{"cel_expression"};
@@ -474,6 +474,7 @@ tl::expected<RouterSpec, Problems> parse_router(std::string_view json, const Mod
   check_routes(spec.fallbacks, "fallbacks");
   spec.failover = r.failover(Reader::field(o, "failover"), "failover");
   spec.auto_cache = r.boolean(Reader::field(o, "autoCache"), "autoCache");
+  spec.log_bodies = r.boolean(Reader::field(o, "logBodies"), "logBodies");
   if (!r.problems.empty()) return tl::unexpected(std::move(r.problems));
   return spec;
 }
@@ -524,6 +525,7 @@ std::string to_json(const RouterSpec& spec, const RouterMeta* meta) {
     o["failover"] = std::move(fo);
   }
   if (spec.auto_cache) o["autoCache"] = true;
+  if (spec.log_bodies) o["logBodies"] = true;
   if (meta != nullptr) {
     o["version"] = meta->version;
     o["etag"] = fmt::format("\"{}\"", meta->version);
