@@ -8,12 +8,15 @@
 //   POST /v1/chat/completions        OpenAI chat completions, streaming or not
 //   /router/v1/routers...            the routers admin API (admin key), see routers_api.h
 //   GET  /router/v1/health           circuit breakers of providers and models (admin key)
+//   GET  /v1/logs, POST /v1/feedback, GET /metrics, GET /router/v1/routers/{name}/stats:
+//                                    what was observed (observe_api.h)
 
 #include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "api/observability.h"
 #include "gateway/circuit.h"
 #include "gateway/router_admin.h"
 #include "gateway/snapshot.h"
@@ -27,6 +30,7 @@ struct ServerState {
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
   gateway::CircuitBreakers* breakers = nullptr;  // every worker's; GET /router/v1/health
+  Observability* observability = nullptr;        // the request log, metrics, exporters; may be null
 };
 
 // Who may call what. Keys arrive as `Authorization: Bearer <key>` or `x-api-key: <key>`.

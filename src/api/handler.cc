@@ -1,11 +1,15 @@
 #include <array>
+#include <chrono>
 #include <optional>
 
 #include <fmt/format.h>
+#define XXH_INLINE_ALL  // header-only xxHash: inlined, nothing to link
+#include <xxhash.h>
 
 #include "api/api.h"
 #include "api/anthropic_dialect.h"
 #include "api/openai_dialect.h"
+#include "api/observe_api.h"
 #include "api/routers_api.h"
 #include "core/ids.h"
 #include "core/json_scan.h"
@@ -25,6 +29,12 @@ bool same_key(std::string_view a, std::string_view b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
   for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
   return diff == 0;
+}
+
+// A key's id in the request log: a short hash, never the key.
+std::string key_id(std::string_view key) {
+  if (key.empty()) return {};
+  return fmt::format("key_{:016x}", XXH3_64bits(key.data(), key.size()));
 }
 
 std::string_view presented_key(const http::Request& req) {
@@ -60,6 +70,22 @@ class ApiHandler final : public http::Handler {
       }
       co_return;
     }
+    if (is_stats_path(path) || is_logs_path(path) || path == "/metrics") {
+      if (auto denied = admin_denied(req)) {
+        const std::string body = admin_error_body(*denied);
+        co_await send_json(res, ctx, http_status(denied->code), body);
+      } else if (state_.observability == nullptr) {
+        const std::string body = admin_error_body(Error{ErrorCode::kUnavailable, "This gateway observes nothing.", {}, 0});
+        co_await send_json(res, ctx, 503, body);
+      } else if (path == "/metrics") {
+        co_await serve_metrics(res, ctx.request_id, *state_.observability);
+      } else if (is_logs_path(path)) {
+        co_await serve_logs(req, res, ctx.request_id, *state_.observability);
+      } else {
+        co_await serve_stats(req, res, ctx.request_id, *state_.observability);
+      }
+      co_return;
+    }
     if (is_routers_path(path)) {
       if (auto denied = admin_denied(req)) {
         const std::string body = admin_error_body(*denied);
@@ -78,28 +104,60 @@ class ApiHandler final : public http::Handler {
         co_return;
       }
     }
-    if (path == "/v1/chat/completions" || path == "/chat/completions" || is_messages(path)) {
-      const gateway::ClientDialect& dialect = dialect_of(path);
+    if (path == "/v1/feedback") {
+      if (state_.observability == nullptr) {
+        const std::string body = admin_error_body(Error{ErrorCode::kUnavailable, "This gateway observes nothing.", {}, 0});
+        co_await send_json(res, ctx, 503, body);
+      } else {
+        co_await serve_feedback(req, res, ctx.request_id, *state_.observability);
+      }
+      co_return;
+    }
+    if (path == "/v1/chat/completions" || path == "/chat/completions" || is_messages(path) ||
+        path == "/v1/messages/count_tokens" || path == "/anthropic/v1/messages/count_tokens") {
+      const bool count = path.ends_with("/count_tokens");
+      const gateway::ClientDialect& dialect = count ? static_cast<const gateway::ClientDialect&>(anthropic_) : dialect_of(path);
       if (m != Method::kPost) {
         co_await method_not_allowed(res, ctx, "POST", dialect);
         co_return;
       }
+      ctx.count_tokens = count;
+      // The request log's record, when something observes: filled by the gateway as it goes.
+      telemetry::Pipeline* pipeline = state_.observability != nullptr ? state_.observability->pipeline() : nullptr;
+      std::optional<telemetry::RequestRecord> record;
+      if (pipeline != nullptr) {
+        record.emplace();
+        record->id.assign(ctx.request_id);
+        record->time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
+        record->endpoint = count ? "count_tokens" : is_messages(path) ? "messages" : "chat.completions";
+        record->dialect.assign(dialect.protocol());
+        record->key_id = key_id(presented_key(req));
+        ctx.record = &*record;
+      }
       auto r = co_await gateway_.chat_completions(req, res, dialect, ctx);
-      if (!r && !res.started()) co_await send_error(res, ctx, std::move(r.error()), dialect);
+      if (!r && !res.started()) {
+        if (record) {
+          record->status = http_status(r.error().code);
+          record->error_class = error_code_name(r.error().code);
+        }
+        co_await send_error(res, ctx, std::move(r.error()), dialect);
+      }
+      if (record) {
+        if (record->status == 0) record->status = res.status();
+        if (record->error_class.empty() && record->status >= 400) {
+          record->error_class = error_code_name(code_for_status(record->status));  // the provider's own error
+        }
+        record->latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - ctx.started).count();
+        pipeline->submit(std::move(*record));
+      }
     } else if (path == "/anthropic/v1/models") {
       if (m != Method::kGet) {
         co_await method_not_allowed(res, ctx, "GET", anthropic_);
         co_return;
       }
       co_await send_json(res, ctx, 200, gateway_.snapshot().anthropic_models_json());
-    } else if (path == "/v1/messages/count_tokens" || path == "/anthropic/v1/messages/count_tokens") {
-      if (m != Method::kPost) {
-        co_await method_not_allowed(res, ctx, "POST", anthropic_);
-        co_return;
-      }
-      ctx.count_tokens = true;
-      auto r = co_await gateway_.chat_completions(req, res, anthropic_, ctx);
-      if (!r && !res.started()) co_await send_error(res, ctx, std::move(r.error()), anthropic_);
     } else if (path == "/v1/models" || path == "/models") {
       if (m != Method::kGet) {
         co_await method_not_allowed(res, ctx, "GET");

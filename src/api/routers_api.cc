@@ -18,22 +18,6 @@ using http::Task;
 
 constexpr std::string_view kPrefix = "/router/v1/routers";
 
-// The value of `key` in a query string ("pageSize=10&pageToken=x"), percent-decoded.
-std::string query_param(std::string_view target, std::string_view key) {
-  const size_t q = target.find('?');
-  if (q == std::string_view::npos) return {};
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    const size_t amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    const size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == key) return eq == std::string_view::npos ? std::string() : http::percent_decode(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    rest.remove_prefix(amp + 1);
-  }
-  return {};
-}
-
 std::string error_body(const gateway::AdminError& e) {
   std::string out = R"({"error":{"message":)";
   json::append_quoted(out, e.error.message);
@@ -103,7 +87,7 @@ Task<void> serve_routers(http::Request& req, http::Response& res, std::string_vi
 
   if (rest.empty() || rest == "/") {
     if (m == Method::kGet) {
-      const std::string size_text = query_param(req.target(), "pageSize");
+      const std::string size_text = http::query_param(req.target(), "pageSize");
       size_t size = 50;
       if (!size_text.empty()) {
         auto [p, ec] = std::from_chars(size_text.data(), size_text.data() + size_text.size(), size);
@@ -113,7 +97,7 @@ Task<void> serve_routers(http::Request& req, http::Response& res, std::string_vi
           co_return;
         }
       }
-      auto page = admin.list(size, query_param(req.target(), "pageToken"));
+      auto page = admin.list(size, http::query_param(req.target(), "pageToken"));
       if (!page) {
         co_await reply_error(res, request_id, page.error());
       } else {
@@ -162,6 +146,20 @@ Task<void> serve_routers(http::Request& req, http::Response& res, std::string_vi
     co_return;
   }
   const std::string_view if_match = req.header("if-match");
+  if (name.ends_with(":ramp")) {
+    name.resize(name.size() - 5);
+    if (m != Method::kPost) {
+      co_await not_allowed(res, request_id, "POST");
+      co_return;
+    }
+    auto r = admin.ramp(name, body, if_match);
+    if (!r) {
+      co_await reply_error(res, request_id, r.error());
+    } else {
+      co_await reply_resource(res, request_id, *r, 200, name);
+    }
+    co_return;
+  }
   switch (m) {
     case Method::kGet: {
       auto r = admin.get(name);

@@ -9,6 +9,7 @@
 //   PATCH  /router/v1/routers/{name}                 JSON merge patch; If-Match
 //   DELETE /router/v1/routers/{name}                 204; If-Match
 //   POST   /router/v1/routers/{name}:evaluate        dry run: route, variant and why
+//   POST   /router/v1/routers/{name}:ramp            {"route", "variant"}: that variant gets all the route's traffic
 
 #include <string>
 #include <string_view>

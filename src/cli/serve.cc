@@ -121,8 +121,21 @@ int serve(const ServeFlags& flags) {
   }
 
   gateway::CircuitBreakers breakers(c.circuit_breaker);
+  auto observability = api::Observability::open(c);
+  if (!observability) {
+    std::fprintf(stderr, "switchyard: %s\n", observability.error().message.c_str());
+    return 1;
+  }
+  api::Observability& obs = **observability;
+  obs.metrics().add_gauge_source([&breakers](telemetry::GaugeWriter& w) {
+    breakers.each_state([&](std::string_view scope, std::string_view name, int state) {
+      w.write(telemetry::families::kCircuitState, {{"scope", scope}, {"name", name}}, state);
+    });
+  });
+  if (obs.log() != nullptr) notes.push_back(fmt::format("request log: {} (GET /v1/logs)", obs.log_path()));
   api::ServerState state;
   state.breakers = &breakers;
+  state.observability = &obs;
   http::ServerOptions so{c.host, c.port, c.workers, c.limits};
   http::Server server(so, [&](int) { return api::make_handler(source, state, c.upstream, &routers, access); });
   auto port = server.start();
@@ -151,6 +164,7 @@ int serve(const ServeFlags& flags) {
   state.draining = true;
   server.drain();
   server.wait();
+  obs.stop();  // the records of the last requests reach the log
   if (demo) demo->stop();
   std::printf("switchyard: stopped\n");
   return 0;
