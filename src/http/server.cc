@@ -37,17 +37,24 @@ using io::kNoDeadline;
 
 class Session;
 
-// Members are destroyed in reverse order: the io_context (and with it the coroutine frames of
-// requests still running when a drain timed out) goes before the sessions' sweep and the
-// handler those frames use.
+// An io_context whose pending work can be destroyed on demand: the coroutine frames of
+// requests still running when a drain timed out use the worker's sweep and handler, so they
+// must go before those — while the sweep's timer must go before the io_context itself.
+class WorkerContext : public asio::io_context {
+ public:
+  using asio::io_context::io_context;
+  using asio::execution_context::shutdown;
+};
+
 struct Worker {
   explicit Worker(std::chrono::milliseconds tick) : sessions(tick) {}
+  ~Worker() { ioc.shutdown(); }  // destroys the pending frames while everything they use lives
+  WorkerContext ioc{1};
+  std::optional<tcp::acceptor> acceptor;
   std::unique_ptr<Handler> handler;
   io::Sweep sessions;  // every open session; its ticks check their deadlines
   bool draining = false;
   std::thread thread;
-  asio::io_context ioc{1};
-  std::optional<tcp::acceptor> acceptor;
 };
 
 // Shared with the disconnect watcher's completion handler, which may outlive the session.

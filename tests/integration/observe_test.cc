@@ -296,9 +296,15 @@ TEST_F(Observe, ExperimentStatsWithOutcomesAndRampingTheWinner) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       continue;
     }
+    // Until every request and outcome has been written (records and outcomes travel apart).
     const auto& vs = routes.at(0).at("variants").as_array();
-    if (vs.size() == 2 && vs[0].at("outcomes").as_object().contains("conversion") &&
-        vs[1].at("outcomes").as_object().contains("conversion")) {
+    auto count = [](const bj::value& v, std::string_view metric) -> int64_t {
+      const auto* m = v.at("outcomes").as_object().if_contains(metric);
+      return m == nullptr ? 0 : m->at("n").as_int64();
+    };
+    if (vs.size() == 2 && vs[0].at("requests").as_int64() >= 4 && vs[1].at("requests").as_int64() >= 3 &&
+        count(vs[0], "csat") == 4 && count(vs[1], "csat") == 3 && count(vs[0], "conversion") == 4 &&
+        count(vs[1], "conversion") == 3) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
