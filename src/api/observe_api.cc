@@ -62,6 +62,17 @@ Task<void> not_allowed(http::Response& res, std::string_view request_id, std::st
   }
 }
 
+// The log a GET reads; null (and the client answered) for another method or with the log off.
+Task<store::LogStore*> readable_log(http::Request& req, http::Response& res, std::string_view request_id,
+                                    Observability& obs) {
+  if (req.method() != Method::kGet) {
+    co_await not_allowed(res, request_id, "GET");
+    co_return nullptr;
+  }
+  if (obs.log() == nullptr) co_await reply_error(res, request_id, kLogOff);
+  co_return obs.log();
+}
+
 // A number as JSON; NaN (undefined) as null.
 void number(std::string& out, double v) {
   if (std::isnan(v)) {
@@ -157,15 +168,8 @@ std::optional<int64_t> parse_time(std::string_view text, int64_t now) {
 bool is_logs_path(std::string_view path) { return path == "/v1/logs" || path.starts_with("/v1/logs/"); }
 
 Task<void> serve_logs(http::Request& req, http::Response& res, std::string_view request_id, Observability& obs) {
-  if (req.method() != Method::kGet) {
-    co_await not_allowed(res, request_id, "GET");
-    co_return;
-  }
-  store::LogStore* log = obs.log();
-  if (log == nullptr) {
-    co_await reply_error(res, request_id, kLogOff);
-    co_return;
-  }
+  store::LogStore* log = co_await readable_log(req, res, request_id, obs);
+  if (log == nullptr) co_return;
   const std::string_view path = req.path();
   if (path.size() > 9) {  // /v1/logs/{id}
     const std::string id = http::percent_decode(path.substr(9));
@@ -348,15 +352,8 @@ bool is_stats_path(std::string_view path) {
 }
 
 Task<void> serve_stats(http::Request& req, http::Response& res, std::string_view request_id, Observability& obs) {
-  if (req.method() != Method::kGet) {
-    co_await not_allowed(res, request_id, "GET");
-    co_return;
-  }
-  store::LogStore* log = obs.log();
-  if (log == nullptr) {
-    co_await reply_error(res, request_id, kLogOff);
-    co_return;
-  }
+  store::LogStore* log = co_await readable_log(req, res, request_id, obs);
+  if (log == nullptr) co_return;
   const std::string_view path = req.path();
   const std::string router = http::percent_decode(path.substr(19, path.size() - 19 - 6));
   auto w = window(req, /*default_span_ms=*/86'400'000, /*open_ended=*/false);

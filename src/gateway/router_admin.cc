@@ -244,19 +244,25 @@ AdminResult<RouterResource> RouterAdmin::replace(std::string_view name, std::str
   return publish(*rec, std::move(*spec));
 }
 
-AdminResult<RouterResource> RouterAdmin::patch(std::string_view name, std::string_view patch, std::string_view if_match) {
+AdminResult<store::RouterRecord> RouterAdmin::to_update(std::string_view name, std::string_view if_match) {
   const auto expected = expected_version(if_match);
   if (!expected) return tl::unexpected(std::move(expected.error()));
-  std::lock_guard lock(write_mu_);
   auto existing = store_.get(name);
   if (!existing) return tl::unexpected(from(existing.error()));
   if (!*existing) return tl::unexpected(admin_error(ErrorCode::kNotFound, fmt::format("No router is named '{}'.", name)));
   if (*expected != 0 && *expected != (*existing)->version) return tl::unexpected(stale(**existing, if_match));
-  auto merged = routing::merge_patch((*existing)->spec, patch);
+  return std::move(**existing);
+}
+
+AdminResult<RouterResource> RouterAdmin::patch(std::string_view name, std::string_view patch, std::string_view if_match) {
+  std::lock_guard lock(write_mu_);
+  auto existing = to_update(name, if_match);
+  if (!existing) return tl::unexpected(std::move(existing.error()));
+  auto merged = routing::merge_patch(existing->spec, patch);
   if (!merged) return tl::unexpected(admin_error(ErrorCode::kInvalidRequest, merged.error()));
   auto spec = parse(*merged, name);
   if (!spec) return tl::unexpected(std::move(spec.error()));
-  auto rec = store_.update(name, routing::to_json(*spec), (*existing)->version);
+  auto rec = store_.update(name, routing::to_json(*spec), existing->version);
   if (!rec) return tl::unexpected(from(rec.error()));
   return publish(*rec, std::move(*spec));
 }
@@ -271,14 +277,10 @@ AdminResult<RouterResource> RouterAdmin::ramp(std::string_view name, std::string
   }
   const std::string route = f[0].present() ? json::unescape(f[0].raw) : std::string("default");
   const std::string variant = json::unescape(f[1].raw);
-  const auto expected = expected_version(if_match);
-  if (!expected) return tl::unexpected(std::move(expected.error()));
   std::lock_guard lock(write_mu_);
-  auto existing = store_.get(name);
-  if (!existing) return tl::unexpected(from(existing.error()));
-  if (!*existing) return tl::unexpected(admin_error(ErrorCode::kNotFound, fmt::format("No router is named '{}'.", name)));
-  if (*expected != 0 && *expected != (*existing)->version) return tl::unexpected(stale(**existing, if_match));
-  auto spec = parse((*existing)->spec, name);
+  auto existing = to_update(name, if_match);
+  if (!existing) return tl::unexpected(std::move(existing.error()));
+  auto spec = parse(existing->spec, name);
   if (!spec) return tl::unexpected(std::move(spec.error()));
   routing::Route* r = route == "default" ? &spec->default_route : nullptr;
   std::string routes = "'default'";
@@ -298,7 +300,7 @@ AdminResult<RouterResource> RouterAdmin::ramp(std::string_view name, std::string
         ErrorCode::kNotFound, fmt::format("Route '{}' has no variant '{}' (variants: {}).", route, variant, names)));
   }
   for (auto& v : r->variants) v.weight = &v == &*winner ? 100 : 0;
-  auto rec = store_.update(name, routing::to_json(*spec), (*existing)->version);
+  auto rec = store_.update(name, routing::to_json(*spec), existing->version);
   if (!rec) return tl::unexpected(from(rec.error()));
   return publish(*rec, std::move(*spec));
 }

@@ -72,6 +72,8 @@ class RouterAdmin {
  private:
   AdminResult<routing::RouterSpec> parse(std::string_view body, std::string_view name) const;
   AdminResult<RouterResource> publish(const store::RouterRecord& record, routing::RouterSpec spec);
+  // The stored router an update applies to, checked against If-Match; the caller holds write_mu_.
+  AdminResult<store::RouterRecord> to_update(std::string_view name, std::string_view if_match);
   routing::ModelCheck model_check() const;
 
   store::ConfigStore& store_;
