@@ -432,8 +432,8 @@ Task<void> serve_stats(http::Request& req, http::Response& res, std::string_view
     if (variants.size() == 2) {
       const store::VariantStats& a = *variants[0];
       const store::VariantStats& b = *variants[1];
-      auto proportions = [&](int64_t sa, int64_t na, int64_t sb, int64_t nb) {
-        const auto d = telemetry::two_proportions(telemetry::proportion_ci(sa, na), telemetry::proportion_ci(sb, nb));
+      // b − a: the difference, its interval, the test's p-value (Comparison or ProportionComparison).
+      auto difference = [&](const auto& d) {
         out += R"({"difference":)";
         number(out, d.diff);
         out += R"(,"ci95":)";
@@ -441,6 +441,9 @@ Task<void> serve_stats(http::Request& req, http::Response& res, std::string_view
         out += R"(,"p_value":)";
         number(out, d.p_value);
         out += d.significant ? R"(,"significant":true})" : R"(,"significant":false})";
+      };
+      auto proportions = [&](int64_t sa, int64_t na, int64_t sb, int64_t nb) {
+        difference(telemetry::two_proportions(telemetry::proportion_ci(sa, na), telemetry::proportion_ci(sb, nb)));
       };
       out += R"(,"comparison":{"a":)";
       json::append_quoted(out, a.variant);
@@ -458,14 +461,8 @@ Task<void> serve_stats(http::Request& req, http::Response& res, std::string_view
         if (is_rate(ma) && is_rate(*mb)) {
           proportions(static_cast<int64_t>(ma.sum), ma.n, static_cast<int64_t>(mb->sum), mb->n);
         } else {
-          const auto d = telemetry::welch(telemetry::mean_ci(ma.n, ma.sum, ma.sum_sq), telemetry::mean_ci(mb->n, mb->sum, mb->sum_sq));
-          out += R"({"difference":)";
-          number(out, d.diff);
-          out += R"(,"ci95":)";
-          interval(out, d.lo, d.hi);
-          out += R"(,"p_value":)";
-          number(out, d.p_value);
-          out += d.significant ? R"(,"significant":true})" : R"(,"significant":false})";
+          difference(telemetry::welch(telemetry::mean_ci(ma.n, ma.sum, ma.sum_sq),
+                                      telemetry::mean_ci(mb->n, mb->sum, mb->sum_sq)));
         }
       }
       out += "}}";
