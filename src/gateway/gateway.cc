@@ -150,22 +150,21 @@ void log_request(telemetry::RequestRecord& log, const http::Request& req, const 
   log.metadata_json = "{";
   const auto& keys = snap.log_metadata();
   if (!keys.empty()) {
-    std::vector<std::string_view> names(keys.begin(), keys.end());
     std::vector<json::Field> values(keys.size());
-    if (f[kMetadata].kind == json::Kind::kObject && !json::scan_object(f[kMetadata].raw, names, values)) {
+    if (f[kMetadata].kind == json::Kind::kObject && !json::scan_object(f[kMetadata].raw, snap.log_metadata_names(), values)) {
       values.assign(keys.size(), json::Field{});
     }
     for (size_t i = 0; i < keys.size(); ++i) {
       std::string header;
       std::string_view value = values[i].present() ? values[i].raw : std::string_view();
       if (value.empty()) {
-        const std::string_view h = req.header(fmt::format("x-switchyard-meta-{}", keys[i]));
+        const std::string_view h = req.header(keys[i].header);
         if (h.empty()) continue;
         json::append_quoted(header, h);
         value = header;
       }
       if (log.metadata_json.size() > 1) log.metadata_json += ',';
-      json::append_quoted(log.metadata_json, keys[i]);
+      json::append_quoted(log.metadata_json, keys[i].key);
       log.metadata_json += ':';
       log.metadata_json += value;
     }
@@ -325,10 +324,8 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
   Call call{.req = req, .dialect = dialect, .ctx = ctx, .snap = *snap, .body = body, .fields = f, .edits = edits,
             .stream = stream, .rewritten = rewritten, .plan = plan,
             .attempts = std::min(plan.size(), max_attempts > 0 ? static_cast<size_t>(max_attempts) : kMaxAttempts),
-            .deadline_ms = deadline_ms, .ttft_ms = ttft_ms, .hedge = hedge, .resume_streams = resume_streams};
-  call.started = ctx.started;
-  call.strip_usage = strip_usage;
-  call.keep_response = keep_bodies;
+            .deadline_ms = deadline_ms, .ttft_ms = ttft_ms, .hedge = hedge, .resume_streams = resume_streams,
+            .started = ctx.started, .strip_usage = strip_usage, .keep_response = keep_bodies};
   auto ran = co_await run_plan(call);
   if (!ran) co_return tl::unexpected(std::move(ran.error()));
   Attempt& a = **ran;

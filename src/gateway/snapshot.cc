@@ -69,7 +69,10 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::build(const config::Config& co
     if (pc.any_model) backends->wildcard.push_back(pc.name);
     backends->providers.push_back(std::move(*p));
   }
-  backends->log_metadata = config.log.metadata;
+  for (const auto& key : config.log.metadata) {
+    backends->log_metadata.push_back({key, fmt::format("x-switchyard-meta-{}", key)});
+  }
+  for (const auto& k : backends->log_metadata) backends->log_metadata_names.push_back(k.key);
   backends->log_bodies = config.log.bodies;
   auto snap = std::make_shared<Snapshot>();
   snap->backends_ = std::move(backends);

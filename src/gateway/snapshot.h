@@ -12,6 +12,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,12 @@ struct Target {
   std::string_view model_id;         // "demo/fast"
   std::string_view upstream_quoted;  // "\"fast\"", spliced into the body
   const catalog::Model* model = nullptr;  // nullptr for a wildcard provider's model
+};
+
+// A metadata key the request log keeps, and the header that may carry it instead.
+struct LogMetadataKey {
+  std::string key;     // "plan"
+  std::string header;  // "x-switchyard-meta-plan"
 };
 
 class Snapshot {
@@ -53,7 +60,8 @@ class Snapshot {
   const std::shared_ptr<const routing::RouterSet>& router_set() const { return routers_; }
   // GET /v1/models body (models, then routers as "switchyard/<name>"), built once.
   const std::string& models_json() const { return models_json_; }
-  const std::vector<std::string>& log_metadata() const { return backends_->log_metadata; }
+  const std::vector<LogMetadataKey>& log_metadata() const { return backends_->log_metadata; }
+  std::span<const std::string_view> log_metadata_names() const { return backends_->log_metadata_names; }
   bool log_bodies() const { return backends_->log_bodies; }
   // The same, in Anthropic's shape ({"data": [{"type": "model", "id", ...}], "has_more", ...}).
   const std::string& anthropic_models_json() const { return anthropic_models_json_; }
@@ -64,7 +72,8 @@ class Snapshot {
     catalog::Catalog catalog;
     std::vector<std::unique_ptr<providers::Provider>> providers;
     std::vector<std::string> wildcard;  // providers accepting any model
-    std::vector<std::string> log_metadata;  // metadata keys the request log keeps
+    std::vector<LogMetadataKey> log_metadata;  // metadata keys the request log keeps
+    std::vector<std::string_view> log_metadata_names;  // their keys, to scan `metadata` for
     bool log_bodies = false;                // the request log keeps every prompt and completion
   };
   const providers::Provider* provider(std::string_view name) const;

@@ -45,8 +45,7 @@ bool Pipeline::pop(RequestRecord& out) {
   Cell& cell = cells_[head_ & mask_];
   const size_t seq = cell.sequence.load(std::memory_order_acquire);
   if (seq != head_ + 1) return false;  // empty (or a producer is still writing it)
-  out = std::move(cell.record);
-  cell.record = RequestRecord{};
+  out = std::move(cell.record);  // the cell keeps moved-from (empty) members: nothing to free
   cell.sequence.store(head_ + mask_ + 1, std::memory_order_release);
   ++head_;
   return true;

@@ -222,8 +222,11 @@ TEST_F(Observe, LogsFilterAndPageNewestFirst) {
   for (int i = 0; i < 5; ++i) {
     const Reply r = call(port_, "POST", "/v1/chat/completions", chat_body("mock/len-1", false, R"(,"user":"pager")"));
     ids.push_back(r.header("x-switchyard-request-id"));
+    // Arrival times a millisecond apart, so that newest first is one order: two workers may
+    // write the records of requests that came within the same millisecond in either order.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  record(ids.back());
+  for (const auto& id : ids) record(id);  // each worker submits its records when its request ends
   std::vector<std::string> seen;
   std::string cursor;
   for (int page = 0; page < 10; ++page) {
