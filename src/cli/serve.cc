@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <deque>
 #include <thread>
 
 #include <fmt/format.h>
@@ -136,8 +137,23 @@ int serve(const ServeFlags& flags) {
   api::ServerState state;
   state.breakers = &breakers;
   state.observability = &obs;
+  std::deque<http::PoolCounters> pools;  // one per worker's upstream client
+  obs.metrics().add_gauge_source([&pools](telemetry::GaugeWriter& w) {
+    int worker = 0;
+    for (const auto& p : pools) {
+      const std::string label = std::to_string(worker++);
+      const long idle = p.idle.load(std::memory_order_relaxed);
+      w.write(telemetry::families::kUpstreamIdleConnections, {{"worker", label}}, static_cast<double>(idle));
+      w.write(telemetry::families::kUpstreamActiveConnections, {{"worker", label}},
+              static_cast<double>(std::max(0L, p.open.load(std::memory_order_relaxed) - idle)));
+    }
+  });
   http::ServerOptions so{c.host, c.port, c.workers, c.limits};
-  http::Server server(so, [&](int) { return api::make_handler(source, state, c.upstream, &routers, access); });
+  http::Server server(so, [&](int) {  // called for each worker in turn, on this thread
+    http::ClientOptions upstream = c.upstream;
+    upstream.counters = &pools.emplace_back();
+    return api::make_handler(source, state, upstream, &routers, access);
+  });
   auto port = server.start();
   if (!port) {
     std::fprintf(stderr, "switchyard: %s\n", port.error().message.c_str());

@@ -35,6 +35,21 @@ constexpr auto kTick = std::chrono::milliseconds(100);  // granularity of connec
 using io::kNoDeadline;
 
 // A connection and its buffers, reused by every exchange that borrows it from the pool.
+// Counts a connection in its pool's PoolCounters::open for as long as it lives.
+struct OpenCount {
+  PoolCounters* counters = nullptr;
+  OpenCount() = default;
+  explicit OpenCount(PoolCounters* c) : counters(c) { counters->open.fetch_add(1, std::memory_order_relaxed); }
+  OpenCount(OpenCount&& o) noexcept : counters(std::exchange(o.counters, nullptr)) {}
+  OpenCount& operator=(OpenCount&& o) noexcept {
+    std::swap(counters, o.counters);
+    return *this;
+  }
+  ~OpenCount() {
+    if (counters) counters->open.fetch_sub(1, std::memory_order_relaxed);
+  }
+};
+
 struct Connection {
   std::variant<PlainStream, TlsStream> stream;
   beast::flat_buffer buffer;
@@ -42,6 +57,7 @@ struct Connection {
   std::string head;                          // the request line and headers being sent
   std::vector<asio::const_buffer> request;   // head + body parts, one gather write
   char body_piece[4096];                     // what read_some() hands out (SSE events are small)
+  OpenCount open;
 
   tcp::socket& socket() {
     if (auto* p = std::get_if<PlainStream>(&stream)) return *p;
@@ -116,6 +132,12 @@ struct StringViewHash {
 
 struct Client::Impl {
   ClientOptions options;
+  PoolCounters own_counters;  // when options.counters is null
+  PoolCounters* counters = &own_counters;
+
+  ~Impl() {  // the idle connections close with the pool
+    for (const auto& [k, o] : origins) counters->idle.fetch_sub(static_cast<long>(o->idle.size()), std::memory_order_relaxed);
+  }
   std::optional<ssl::context> tls;  // built on the first https origin: loading the CA store costs milliseconds
   std::unordered_map<std::string, std::unique_ptr<Origin>, StringViewHash, std::equal_to<>> origins;
   io::Sweep exchanges{kTick};  // in flight; ticks check their connect and read deadlines
@@ -141,6 +163,7 @@ struct Client::Impl {
     while (!q.empty()) {
       std::unique_ptr<Connection> c = std::move(q.back());
       q.pop_back();
+      counters->idle.fetch_sub(1, std::memory_order_relaxed);
       if (now - c->idle_since < options.idle_ttl) return c;
     }
     return nullptr;
@@ -151,6 +174,7 @@ struct Client::Impl {
     if (q.size() >= options.max_idle_per_origin) return;
     c->idle_since = Clock::now();
     q.push_back(std::move(c));
+    counters->idle.fetch_add(1, std::memory_order_relaxed);
   }
 };
 
@@ -328,6 +352,7 @@ class PooledExchange final : public Exchange, io::Sweep::Entry {
       for (const auto& entry : found) endpoints.push_back(entry.endpoint());
     }
     auto c = std::make_unique<Connection>(Connection{PlainStream(ex), {}, {}});
+    c->open = OpenCount(pool_.counters);
     if (url_.tls) c->stream.emplace<TlsStream>(tcp::socket(ex), pool_.tls_context());
     conn_ = std::move(c);
     if (cancelled_) co_return fail(ErrorCode::kUnavailable, "the request was cancelled");
@@ -399,7 +424,10 @@ class PooledExchange final : public Exchange, io::Sweep::Entry {
   bool stale_ = false;
 };
 
-Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) { impl_->options = std::move(options); }
+Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  if (impl_->options.counters != nullptr) impl_->counters = impl_->options.counters;
+}
 
 ssl::context& Client::Impl::tls_context() {
   if (tls) return *tls;
@@ -421,10 +449,6 @@ std::unique_ptr<Exchange> Client::exchange(const Url& url) {
   return std::make_unique<PooledExchange>(*impl_, impl_->origin_for(url));
 }
 
-size_t Client::idle_connections() const {
-  size_t n = 0;
-  for (const auto& [k, o] : impl_->origins) n += o->idle.size();
-  return n;
-}
+const PoolCounters& Client::counters() const { return *impl_->counters; }
 
 }  // namespace sy::http

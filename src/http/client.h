@@ -10,6 +10,7 @@
 // its connection to the pool when it is destroyed after a complete, reusable response.
 // Pooled connections live on the io_context they were opened on: destroy the Client first.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -33,6 +34,14 @@ struct Url {
   std::string origin() const;  // "https://api.openai.com:443", the pool key
 };
 
+// A client's connection counts, kept by its pool and readable from any thread (the metrics
+// endpoint reads every worker's). `open` counts connections established and not yet closed,
+// idle ones included.
+struct PoolCounters {
+  std::atomic<long> open{0};
+  std::atomic<long> idle{0};
+};
+
 struct ClientOptions {
   std::chrono::milliseconds connect_timeout{10'000};  // TCP connect + TLS handshake
   std::chrono::milliseconds read_timeout{300'000};    // longest silence while reading a response
@@ -41,6 +50,7 @@ struct ClientOptions {
   size_t max_body_bytes = 64 * 1024 * 1024;           // read_body() limit
   bool verify_tls = true;                             // certificate and host name checks
   std::string ca_file;                                // extra trusted CAs (PEM), besides the system's
+  PoolCounters* counters = nullptr;                   // where the pool counts; it owns its own if null
 };
 
 struct OutRequest {
@@ -71,7 +81,7 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   std::unique_ptr<Exchange> exchange(const Url& url);
-  size_t idle_connections() const;
+  const PoolCounters& counters() const;
 
  private:
   struct Impl;

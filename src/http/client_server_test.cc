@@ -80,11 +80,14 @@ TEST_F(ClientServer, PostEchoReusesConnection) {
       EXPECT_TRUE(r) << (r ? "" : r.error().message);
       EXPECT_EQ(ex->status(), 200);
       EXPECT_EQ(ex->header("x-echo-method"), "POST");
+      EXPECT_EQ(client.counters().idle.load(), 0);  // in use
+      EXPECT_EQ(client.counters().open.load(), 1);
       auto text = co_await ex->read_body();
       EXPECT_EQ(*text, "hello world");
     }
   });
-  EXPECT_EQ(client.idle_connections(), 1u);
+  EXPECT_EQ(client.counters().idle.load(), 1);
+  EXPECT_EQ(client.counters().open.load(), 1);
 }
 
 TEST_F(ClientServer, StreamArrivesInPieces) {

@@ -36,6 +36,7 @@
 //
 //   From gauge sources at render time (the families:: below; the integrator writes them):
 //   upstream_idle_connections{worker}     gauge
+//   upstream_active_connections{worker}   gauge
 //   telemetry_queue_depth                 gauge
 //   telemetry_dropped_records_total       counter
 //   circuit_state{scope,name}             gauge: 0 closed, 1 open, 2 half-open;
@@ -71,6 +72,9 @@ namespace families {
 inline constexpr Family kUpstreamIdleConnections{
     "switchyard_upstream_idle_connections",
     "Idle keep-alive connections in a worker's upstream pool.", MetricType::kGauge};
+inline constexpr Family kUpstreamActiveConnections{
+    "switchyard_upstream_active_connections",
+    "Upstream connections of a worker in use by a request (opening or open, not idle).", MetricType::kGauge};
 inline constexpr Family kTelemetryQueueDepth{"switchyard_telemetry_queue_depth",
                                              "Records waiting in the telemetry queue.",
                                              MetricType::kGauge};

@@ -385,7 +385,8 @@ TEST_F(Gateway, KeepAliveServesManyRequestsOnOneConnection) {
       co_await ex->read_body();
     }
   });
-  EXPECT_EQ(client.idle_connections(), 1u);
+  EXPECT_EQ(client.counters().idle.load(), 1);
+  EXPECT_EQ(client.counters().open.load(), 1);
 }
 
 TEST_F(Gateway, SigtermDrainsStreamsInFlight) {

@@ -352,6 +352,18 @@ TEST_F(Observe, ExperimentStatsWithOutcomesAndRampingTheWinner) {
   EXPECT_EQ(admin("POST", "/router/v1/routers/exp:ramp", R"({"variant":"c"})").status, 404);
 }
 
+// The sum of the values of the series whose lines start with `prefix` (Prometheus text format).
+double sum_of(std::string_view metrics, std::string_view prefix) {
+  double sum = 0;
+  for (size_t at = metrics.find(prefix); at != std::string_view::npos; at = metrics.find(prefix, at + 1)) {
+    if (at != 0 && metrics[at - 1] != '\n') continue;
+    const size_t end = metrics.find('\n', at);
+    const std::string_view line = metrics.substr(at, end - at);
+    sum += std::stod(std::string(line.substr(line.rfind(' ') + 1)));
+  }
+  return sum;
+}
+
 TEST_F(Observe, PrometheusMetrics) {
   // A failure gives the provider's circuit a row (healthy circuits have none).
   EXPECT_EQ(call(port_, "POST", "/v1/chat/completions", chat_body("mock/status-500", false)).status, 500);
@@ -364,6 +376,9 @@ TEST_F(Observe, PrometheusMetrics) {
   EXPECT_NE(m.body.find("switchyard_ttft_seconds_bucket{"), std::string::npos);
   EXPECT_NE(m.body.find("switchyard_telemetry_queue_depth "), std::string::npos);
   EXPECT_NE(m.body.find("switchyard_circuit_state{scope=\"provider\",name=\"mock\"} 0"), std::string::npos) << m.body;
+  // The upstream pools: the answered requests left their keep-alive connections idle.
+  EXPECT_GE(sum_of(m.body, "switchyard_upstream_idle_connections{worker="), 1) << m.body;
+  EXPECT_EQ(sum_of(m.body, "switchyard_upstream_active_connections{worker="), 0) << m.body;
   EXPECT_EQ(call(port_, "GET", "/metrics").status, 401);
 }
 
