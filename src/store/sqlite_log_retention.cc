@@ -41,6 +41,11 @@ Result<int64_t> SqliteLogStore::delete_outcomes(int64_t before_ms) {
     int64_t n = sqlite3_changes64(writer_->db());
     total += n;
     if (n < options_.retention_chunk_rows) {
+      if (total > 0 && !pending_.empty()) {  // outcomes of requests that never came may have gone
+        if (auto r = load_pending_locked(); !r) {
+          return tl::unexpected(r.error());
+        }
+      }
       return total;
     }
   }

@@ -96,6 +96,8 @@ const std::string kInsertBodies =
 const std::string kResolveOutcomes =
     "UPDATE outcomes SET at_router = ?2, at_ms = ?3, route = ?4, variant = ?5"
     " WHERE request_id = ?1 AND at_router IS NULL";
+const std::string kPendingOutcomes =
+    "SELECT DISTINCT request_id FROM outcomes WHERE at_router IS NULL";
 const std::string kFindRequest =
     "SELECT router, time_ms, route, variant FROM requests WHERE id = ?1";
 const std::string kInsertOutcome =
@@ -163,7 +165,29 @@ Result<void> SqliteLogStore::open_writer() {
   if (auto r = sqlite::enable_wal(*writer_); !r) {
     return r;
   }
-  return sqlite::migrate(*writer_, "log_schema_migrations", kMigrations);
+  if (auto r = sqlite::migrate(*writer_, "log_schema_migrations", kMigrations); !r) {
+    return r;
+  }
+  std::lock_guard lock(write_mu_);
+  return load_pending_locked();
+}
+
+Result<void> SqliteLogStore::load_pending_locked() {
+  constexpr std::string_view what = "reading pending outcomes";
+  auto s = writer_->stmt(kPendingOutcomes, what);
+  if (!s) {
+    return tl::unexpected(s.error());
+  }
+  pending_.clear();
+  Use u(*s);
+  int rc;
+  while ((rc = u.step()) == SQLITE_ROW) {
+    pending_.emplace(u.view(0));
+  }
+  if (rc != SQLITE_DONE) {
+    return writer_->error(what, rc);
+  }
+  return {};
 }
 
 Result<bool> SqliteLogStore::append_one(const RequestRecord& r, std::string& attempts) {
@@ -218,7 +242,10 @@ Result<bool> SqliteLogStore::append_one(const RequestRecord& r, std::string& att
       return tl::unexpected(rr.error());
     }
   }
-  // Outcomes that came before their request (outcomes_pending is usually empty: a cheap probe).
+  // Outcomes that came before their request.
+  if (pending_.empty() || pending_.erase(r.id) == 0) {
+    return true;
+  }
   auto res = writer_->stmt(kResolveOutcomes, what);
   if (!res) {
     return tl::unexpected(res.error());
@@ -301,7 +328,9 @@ Result<size_t> SqliteLogStore::append_outcomes(std::span<const OutcomeEvent> eve
         u.bind(11, f.view(3));
       } else if (rc != SQLITE_DONE) {
         return writer_->error(what, rc);
-      }  // else pending: at_router NULL until append() stores the request
+      } else {  // pending: at_router NULL until append() stores the request
+        pending_.emplace(e.request_id);
+      }
     }
     if (auto r = writer_->run(u, what); !r) {
       return tl::unexpected(r.error());

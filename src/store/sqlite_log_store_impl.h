@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -59,6 +60,8 @@ class SqliteLogStore final : public LogStore {
   // that counted at their times; returns how many records went.
   Result<int64_t> delete_chunk(int64_t before_ms);
   Result<int64_t> delete_outcomes(int64_t before_ms);
+  // Reads which requests have outcomes waiting for them into pending_ (write_mu_ held).
+  Result<void> load_pending_locked();
   struct Pages {
     int64_t count, free, size;  // pages in the file, of them free; bytes per page
   };
@@ -71,6 +74,9 @@ class SqliteLogStore final : public LogStore {
   bool memory_;
   mutable std::mutex write_mu_;
   std::unique_ptr<Conn> writer_;  // guarded by write_mu_
+  // The ids of requests not stored yet that have outcomes (at_router NULL); guarded by
+  // write_mu_. Usually empty, so that storing a record costs no probe of the outcomes.
+  std::unordered_set<std::string> pending_;
   mutable std::mutex pool_mu_;
   mutable std::vector<std::unique_ptr<Conn>> idle_;  // guarded by pool_mu_
 };

@@ -651,6 +651,25 @@ TEST_F(LogStoreTest, ReopensAndRefusesANewerSchema) {
   EXPECT_NE(s.error().message.find("schema version 99 is newer"), std::string::npos) << s.error().message;
 }
 
+TEST_F(LogStoreTest, AnOutcomeWaitsForItsRequestAcrossARestart) {
+  {
+    auto s = open();
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(s->append_outcomes(std::vector<OutcomeEvent>{outcome("o-x", "x", "", "csat", 3)}));
+  }
+  auto s = open();  // the outcome is still pending: the request it names has not come
+  ASSERT_TRUE(s);
+  append(*s, {rec("y", kT0 + 1, "r", "main", "a", "u1")});
+  EXPECT_EQ(raw_count("SELECT count(*) FROM outcomes WHERE at_router IS NULL"), 1);
+  append(*s, {rec("x", kT0 + 2, "r", "main", "b", "u2")});
+  EXPECT_EQ(raw_count("SELECT count(*) FROM outcomes WHERE at_router IS NULL"), 0);
+  auto stats = s->variant_stats("r", kT0, kT0 + 1000);
+  ASSERT_TRUE(stats) << stats.error().message;
+  ASSERT_EQ(stats->size(), 2u);
+  ASSERT_EQ((*stats)[1].outcomes.size(), 1u);
+  EXPECT_EQ((*stats)[1].outcomes[0].sum, 3);
+}
+
 TEST_F(LogStoreTest, ALockedDatabaseIsUnavailableAndReadsGoOn) {
   auto s = open({.busy_timeout_ms = 50});
   ASSERT_TRUE(s);

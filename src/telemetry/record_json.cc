@@ -1,5 +1,7 @@
 #include "telemetry/record_json.h"
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -25,9 +27,15 @@ void text(std::string& out, std::string_view k, std::string_view v) {
   }
 }
 
+void digits(std::string& out, int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
 void number(std::string& out, std::string_view k, int64_t v) {
   key(out, k);
-  fmt::format_to(std::back_inserter(out), "{}", v);
+  digits(out, v);
 }
 
 // -1: unknown.
@@ -36,15 +44,18 @@ void optional_number(std::string& out, std::string_view k, int64_t v) {
   if (v < 0) {
     out += "null";
   } else {
-    fmt::format_to(std::back_inserter(out), "{}", v);
+    digits(out, v);
   }
 }
 
 void usd(std::string& out, std::string_view k, double v) {
   key(out, k);
-  std::string s = fmt::format("{:.10f}", v);
-  while (s.size() > 1 && s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 10);
+  std::string_view s(buf, static_cast<size_t>(r.ptr - buf));
+  if (r.ec != std::errc()) s = "0";  // not a cost (beyond 1e53): never written
+  while (s.size() > 1 && s.back() == '0') s.remove_suffix(1);
+  if (s.back() == '.') s.remove_suffix(1);
   out += s;
 }
 
@@ -56,9 +67,19 @@ void append_time(std::string& out, int64_t unix_ms) {
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss<milliseconds> time{t - day};
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(ymd.year()),
-                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), time.hours().count(),
-                 time.minutes().count(), time.seconds().count(), time.subseconds().count());
+  // "YYYY-MM-DDTHH:MM:SS.mmmZ", written digit by digit (years 0 to 9999).
+  char buf[] = "0000-00-00T00:00:00.000Z";
+  auto put = [&buf](size_t at, size_t width, int64_t v) {
+    for (size_t i = at + width; i-- > at; v /= 10) buf[i] = static_cast<char>('0' + v % 10);
+  };
+  put(0, 4, std::clamp(static_cast<int>(ymd.year()), 0, 9999));
+  put(5, 2, static_cast<unsigned>(ymd.month()));
+  put(8, 2, static_cast<unsigned>(ymd.day()));
+  put(11, 2, time.hours().count());
+  put(14, 2, time.minutes().count());
+  put(17, 2, time.seconds().count());
+  put(20, 3, time.subseconds().count());
+  out.append(buf, 24);
 }
 
 void append_json(std::string& out, const RequestRecord& r, bool bodies) {
