@@ -47,10 +47,49 @@ class ApiHandler final : public http::Handler {
  public:
   ApiHandler(const gateway::SnapshotSource& source, const ServerState& state, http::ClientOptions o,
              gateway::RouterAdmin* routers, const Access& access)
-      : state_(state), gateway_(source, o, state.breakers), routers_(routers), access_(access) {}
+      : state_(state), gateway_(source, o, state.breakers), routers_(routers), access_(access) {
+    gateway_.set_speech(state.speech);
+  }
 
   std::string error_body(const Error& error, std::string_view path) const override {
     return dialect_of(path).error_body(error);
+  }
+
+  // Runs an endpoint of the gateway (`run` returns its Task<Result<bool>>), renders its error
+  // in `dialect` when nothing was written, and gives the request log its record.
+  template <class Run>
+  Task<void> observed(http::Request& req, http::Response& res, gateway::RequestContext& ctx, std::string_view endpoint,
+                      const gateway::ClientDialect& dialect, Run run) {
+    // The request log's record, when something observes: filled by the gateway as it goes.
+    telemetry::Pipeline* pipeline = state_.observability != nullptr ? state_.observability->pipeline() : nullptr;
+    std::optional<telemetry::RequestRecord> record;
+    if (pipeline != nullptr) {
+      record.emplace();
+      record->id.assign(ctx.request_id);
+      record->time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+      record->endpoint.assign(endpoint);
+      record->dialect.assign(dialect.protocol());
+      record->key_id = key_id(presented_key(req));
+      ctx.record = &*record;
+    }
+    auto r = co_await run();
+    if (!r && !res.started()) {
+      if (record) {
+        record->status = http_status(r.error().code);
+        record->error_class = error_code_name(r.error().code);
+      }
+      co_await send_error(res, ctx, std::move(r.error()), dialect);
+    }
+    if (record) {
+      if (record->status == 0) record->status = res.status();
+      if (record->error_class.empty() && record->status >= 400) {
+        record->error_class = error_code_name(code_for_status(record->status));  // the provider's own error
+      }
+      record->latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - ctx.started).count();
+      pipeline->submit(std::move(*record));
+    }
   }
 
   Task<void> handle(http::Request& req, http::Response& res) override {
@@ -113,6 +152,14 @@ class ApiHandler final : public http::Handler {
       }
       co_return;
     }
+    if (path == "/v1/audio/speech" || path == "/audio/speech") {
+      if (m != Method::kPost) {
+        co_await method_not_allowed(res, ctx, "POST", openai_);
+        co_return;
+      }
+      co_await observed(req, res, ctx, "audio.speech", openai_, [&]() { return gateway_.speak(req, res, ctx); });
+      co_return;
+    }
     if (path == "/v1/chat/completions" || path == "/chat/completions" || is_messages(path) ||
         path == "/v1/messages/count_tokens" || path == "/anthropic/v1/messages/count_tokens") {
       const bool count = path.ends_with("/count_tokens");
@@ -122,36 +169,8 @@ class ApiHandler final : public http::Handler {
         co_return;
       }
       ctx.count_tokens = count;
-      // The request log's record, when something observes: filled by the gateway as it goes.
-      telemetry::Pipeline* pipeline = state_.observability != nullptr ? state_.observability->pipeline() : nullptr;
-      std::optional<telemetry::RequestRecord> record;
-      if (pipeline != nullptr) {
-        record.emplace();
-        record->id.assign(ctx.request_id);
-        record->time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch()).count();
-        record->endpoint = count ? "count_tokens" : is_messages(path) ? "messages" : "chat.completions";
-        record->dialect.assign(dialect.protocol());
-        record->key_id = key_id(presented_key(req));
-        ctx.record = &*record;
-      }
-      auto r = co_await gateway_.chat_completions(req, res, dialect, ctx);
-      if (!r && !res.started()) {
-        if (record) {
-          record->status = http_status(r.error().code);
-          record->error_class = error_code_name(r.error().code);
-        }
-        co_await send_error(res, ctx, std::move(r.error()), dialect);
-      }
-      if (record) {
-        if (record->status == 0) record->status = res.status();
-        if (record->error_class.empty() && record->status >= 400) {
-          record->error_class = error_code_name(code_for_status(record->status));  // the provider's own error
-        }
-        record->latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::steady_clock::now() - ctx.started).count();
-        pipeline->submit(std::move(*record));
-      }
+      const std::string_view endpoint = count ? "count_tokens" : is_messages(path) ? "messages" : "chat.completions";
+      co_await observed(req, res, ctx, endpoint, dialect, [&]() { return gateway_.chat_completions(req, res, dialect, ctx); });
     } else if (path == "/anthropic/v1/models") {
       if (m != Method::kGet) {
         co_await method_not_allowed(res, ctx, "GET", anthropic_);

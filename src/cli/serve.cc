@@ -12,6 +12,8 @@
 
 #include "api/api.h"
 #include "config/config.h"
+#include "speech/engine.h"
+#include "speech/from_config.h"
 #include "cli/admin_key.h"
 #include "gateway/router_admin.h"
 #include "gateway/snapshot.h"
@@ -46,6 +48,24 @@ int wait_for_signal(const sigset_t& set) {
   int sig = 0;
   sigwait(&set, &sig);
   return sig;
+}
+
+// The speech engines (`tts:`). Without a `tts` section the embedded espeak-ng engine alone, and
+// a gateway without speech (a note) when espeak-ng cannot start; a configured engine that
+// cannot start is an error.
+Result<std::shared_ptr<const speech::Engines>> speech_engines(const config::Config& c, std::vector<std::string>& notes) {
+  auto configs = speech::engines_from_config(c.tts_json);
+  if (!configs) return tl::unexpected(configs.error());
+  auto engines = speech::Engines::build(*configs);
+  if (!engines && configs->empty()) {
+    notes.push_back(fmt::format("speech: off ({})", engines.error().message));
+    return std::shared_ptr<const speech::Engines>();
+  }
+  if (!engines) return tl::unexpected(engines.error());
+  std::string names;
+  for (const auto& e : (*engines)->all()) names += fmt::format("{}{}", names.empty() ? "" : ", ", e->name());
+  notes.push_back(fmt::format("speech engines: {} (`audio` on /v1/chat/completions, POST /v1/audio/speech)", names));
+  return std::move(*engines);
 }
 
 }  // namespace
@@ -135,6 +155,12 @@ int serve(const ServeFlags& flags) {
   });
   if (obs.log() != nullptr) notes.push_back(fmt::format("request log: {} (GET /v1/logs)", obs.log_path()));
   api::ServerState state;
+  if (auto engines = speech_engines(c, notes); !engines) {
+    std::fprintf(stderr, "switchyard: %s\n", engines.error().message.c_str());
+    return 2;
+  } else {
+    state.speech = std::move(*engines);
+  }
   state.breakers = &breakers;
   state.observability = &obs;
   std::deque<http::PoolCounters> pools;  // one per worker's upstream client

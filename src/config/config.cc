@@ -55,7 +55,7 @@ class Reader {
     c.source = name_;
     if (!root || root.IsNull()) return c;
     if (!root.IsMap()) return error("", "the file must be a mapping of settings");
-    if (auto r = only_keys(root, "", {"listen", "workers", "database", "demo", "limits", "upstream", "providers", "routers", "admin_key", "api_keys", "circuit_breaker", "log", "export"}); !r) return tl::unexpected(r.error());
+    if (auto r = only_keys(root, "", {"listen", "workers", "database", "demo", "limits", "upstream", "providers", "routers", "admin_key", "api_keys", "circuit_breaker", "log", "export", "tts"}); !r) return tl::unexpected(r.error());
     if (root["listen"]) {
       auto r = parse_listen(str(root["listen"]), c);
       if (!r) return error("listen", r.error().message);
@@ -71,6 +71,10 @@ class Reader {
     if (auto r = read_upstream(root["upstream"], c); !r) return tl::unexpected(r.error());
     if (auto r = read_circuit_breaker(root["circuit_breaker"], c); !r) return tl::unexpected(r.error());
     if (auto r = read_log(root["log"], c); !r) return tl::unexpected(r.error());
+    if (const auto& t = root["tts"]; t && !t.IsNull()) {
+      if (!t.IsMap()) return error("tts", "must be a mapping: {engines: [...]} (see docs/audio.md)");
+      c.tts_json = yaml_node_to_json(t);
+    }
     if (const auto& e = root["export"]; e && !e.IsNull()) {
       if (!e.IsMap()) return error("export", "must be a mapping of exporters: mixpanel, bigquery, jsonl (see docs/export.md)");
       c.export_json = yaml_node_to_json(e);

@@ -79,6 +79,7 @@ struct Config {
   CircuitBreaker circuit_breaker;
   RequestLog log;
   std::string export_json;  // the `export:` section as JSON ("" when absent): export/from_config.h
+  std::string tts_json;     // the `tts:` section as JSON ("" when absent): speech/from_config.h
   std::vector<std::string> notes;  // what a person starting the server should know
 };
 

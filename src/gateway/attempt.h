@@ -24,11 +24,11 @@
 namespace sy::gateway {
 
 // The top-level fields of a chat request the gateway reads, in either dialect.
-inline constexpr std::array<std::string_view, 13> kChatKeys{
+inline constexpr std::array<std::string_view, 15> kChatKeys{
     "model", "stream", "messages", "metadata", "user", "temperature", "max_tokens", "max_completion_tokens",
-    "provider", "system", "tools", "models", "stream_options"};
+    "provider", "system", "tools", "models", "stream_options", "audio", "modalities"};
 enum ChatField { kModel, kStream, kMessages, kMetadata, kUser, kTemperature, kMaxTokens, kMaxCompletionTokens, kProvider,
-                 kSystem, kTools, kModels, kStreamOptions };
+                 kSystem, kTools, kModels, kStreamOptions, kAudio, kModalities };
 using ChatFields = std::array<json::Field, kChatKeys.size()>;
 
 using Clock = std::chrono::steady_clock;

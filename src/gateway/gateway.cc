@@ -207,6 +207,27 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
     co_return fail(ErrorCode::kInvalidRequest, "'stream' must be true or false.", "stream");
   }
   const bool stream = f[kStream].kind == json::Kind::kTrue;
+  // `audio` (and `modalities` with "audio"): the answer is spoken too. OpenAI's dialect only.
+  if ((f[kAudio].present() || f[kModalities].present()) && !ctx.speaking && !ctx.count_tokens &&
+      dialect.protocol() == "openai") {
+    bool wants_audio = f[kAudio].present() && f[kAudio].kind != json::Kind::kNull;
+    if (f[kModalities].kind == json::Kind::kArray) {
+      std::vector<json::Field> modalities;
+      if (json::scan_array(f[kModalities].raw, modalities)) {
+        wants_audio = false;
+        for (const auto& m : modalities) wants_audio = wants_audio || m.raw == "\"audio\"";
+      }
+    }
+    if (wants_audio) {
+      if (f[kAudio].kind != json::Kind::kObject) {
+        co_return fail(ErrorCode::kInvalidRequest,
+                       "'audio' is required when modalities include \"audio\": an object such as "
+                       "{\"voice\": \"alloy\", \"format\": \"wav\"}.",
+                       "audio");
+      }
+      co_return co_await chat_with_speech(req, res, dialect, ctx, std::string(f[kAudio].raw), stream);
+    }
+  }
   std::string unescaped;
   std::string_view model = f[kModel].raw.substr(1, f[kModel].raw.size() - 2);
   if (model.find('\\') != std::string_view::npos) {
@@ -294,6 +315,8 @@ http::Task<Result<bool>> Gateway::chat_completions(http::Request& req, http::Res
       if (m.kind == json::Kind::kString) add_to_plan(m.raw.substr(1, m.raw.size() - 2));
     }
   }
+  if (f[kAudio].present()) edits.remove_field(f[kAudio], "audio");  // spoken here (spoken.cc)
+  if (f[kModalities].present()) edits.remove_field(f[kModalities], "modalities");
   // Whether the body a translation reads must be the edited one (the model it ignores).
   const bool rewritten = !edits.empty();
   if (f[kModels].present()) edits.remove_field(f[kModels], "models");  // ours, not the provider's

@@ -26,6 +26,10 @@
 #include "telemetry/record.h"
 #include "translate/canonical.h"
 
+namespace sy::speech {
+class Engines;
+}
+
 namespace sy::gateway {
 
 // What the api layer knows about a request, and what the gateway learns while serving it.
@@ -40,6 +44,8 @@ struct RequestContext {
   // POST /v1/messages/count_tokens: the same resolution, then the provider's count (Anthropic)
   // or an estimate (other protocols, which have no such endpoint).
   bool count_tokens = false;
+  // The answer is being spoken (the request's `audio`): the relay writes into a SpokenResponse.
+  bool speaking = false;
   // The request log's record, filled as the request runs (routing, attempts, usage, TTFT);
   // null when nothing is logged. `started`: when the request arrived.
   telemetry::RequestRecord* record = nullptr;
@@ -58,6 +64,12 @@ class Gateway {
   // error only when nothing has been written yet (the caller renders it).
   http::Task<Result<bool>> chat_completions(http::Request& req, http::Response& res,
                                             const ClientDialect& dialect, RequestContext& ctx);
+  // POST /v1/audio/speech (speak.cc): OpenAI's protocol, spoken by the configured engines.
+  // Writes the response itself; an error when nothing was written (the caller renders it).
+  http::Task<Result<bool>> speak(http::Request& req, http::Response& res, RequestContext& ctx);
+  // The speech engines of `audio` requests and POST /v1/audio/speech (may be null: none).
+  void set_speech(std::shared_ptr<const speech::Engines> engines) { speech_ = std::move(engines); }
+  const speech::Engines* speech() const { return speech_.get(); }
   const Snapshot& snapshot() { return *snapshots_.get(); }
   http::Client& client() { return client_; }
 
@@ -67,6 +79,11 @@ class Gateway {
   struct StreamProgress;
 
  private:
+  // A chat completion whose answer is also spoken (`audio`, spoken.cc): checks the request's
+  // audio settings, then runs chat_completions into a SpokenResponse.
+  http::Task<Result<bool>> chat_with_speech(http::Request& req, http::Response& res, const ClientDialect& dialect,
+                                            RequestContext& ctx, std::string audio_json, bool stream);
+
   // A stream whose provider speaks the client's protocol, relayed event by event (`resume`: a
   // break may be continued by the plan's next models, resumeStreams).
   http::Task<Result<bool>> relay_stream(Call& call, Attempt& a, http::Response& res,
@@ -124,6 +141,7 @@ class Gateway {
   CircuitBreakers* breakers_;
   std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> cooldown_;
   http::Client client_;
+  std::shared_ptr<const speech::Engines> speech_;
   std::vector<json::Member> members_;  // the body's top-level members, per request before it suspends
 };
 

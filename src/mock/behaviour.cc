@@ -1,5 +1,6 @@
 #include "mock/behaviour.h"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <random>
@@ -60,6 +61,8 @@ void apply(Behaviour& b, std::string_view key, std::string_view value) {
     if (auto v = percent(value)) b.slow = *v;
   } else if (key == "slowby") {
     if (auto v = number_in(value, "ms")) b.slowby = milliseconds(*v);
+  } else if (key == "pace") {
+    if (auto v = number_in(value, "x"); v && *v > 0) b.pace = static_cast<int>(std::min(*v, 1'000'000L));
   } else if (key == "seed") {
     if (auto v = number(value)) b.seed = static_cast<uint64_t>(*v);
   } else if (key == "hang") {
@@ -128,7 +131,7 @@ Behaviour Behaviour::parse(std::string_view model, const http::Request* headers)
   if (headers != nullptr) {
     static constexpr std::string_view kKeys[] = {
         "ttft", "tps",   "gap",    "len",  "status", "retry-after",  "reset-after", "seed", "hang",  "echo",
-        "tool", "think", "cached", "drop", "garble", "garble-after", "faults",      "slow", "slowby"};
+        "tool", "think", "cached", "drop", "garble", "garble-after", "faults",      "slow", "slowby", "pace"};
     for (std::string_view key : kKeys) {
       std::string name = "x-mock-";
       name += key;

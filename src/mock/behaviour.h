@@ -13,7 +13,9 @@
 // sent), seed-<N>, tool (when the request declares tools, answer with a call to the forced or
 // first one; a request whose last message is a tool result gets text, so a client's tool loop
 // ends), think or think-<N> (the answer begins with N reasoning tokens, 16 by default),
-// cached-<N> (N prompt tokens reported as read from the cache). Random per request (see
+// cached-<N> (N prompt tokens reported as read from the cache), pace-<N>x (text-to-speech:
+// audio produced at N times real time, 50 by default; the chat segments tps, gap and len do
+// not apply to speech, where reset-after and garble count 40 ms audio pieces). Random per request (see
 // resolve()): faults-<P> (P% of requests fail before any byte of the answer: 500, 502, 503,
 // the provider's overload, 429 without Retry-After, drop or garble, uniformly), slow-<P> with
 // slowby-<N>ms (P% of requests wait N ms more, 2000 by default, before the first token).
@@ -47,9 +49,11 @@ struct Behaviour {
   int faults = 0;     // percent of requests that fail at random (resolve())
   int slow = 0;       // percent of requests that wait `slowby` more before the first token
   std::chrono::milliseconds slowby{2000};
+  int pace = kDefaultPace;  // speech: audio produced at `pace` times real time (>= 1)
   std::optional<uint64_t> seed;
 
   static constexpr int kDefaultThink = 16;  // reasoning tokens of a bare `think`
+  static constexpr int kDefaultPace = 50;   // fast, so tests of minutes of audio stay quick
 
   static Behaviour parse(std::string_view model, const http::Request* headers = nullptr);
 

@@ -6,6 +6,9 @@
 //   // POST {base_url}/chat/completions {"model":"ttft-300ms/tps-50/len-200", ...}
 //   // POST {base_url}/messages: the Anthropic Messages protocol, same behaviours
 //   // POST http://127.0.0.1:<port>/v1beta/models/len-20:generateContent: Google's Gemini API
+//   // POST {base_url}/audio/speech {"model":"ttft-200ms/pace-10x","input":"Hi","voice":"alloy",
+//   //      "response_format":"pcm"}: OpenAI's text-to-speech (synthetic 24 kHz speech)
+//   // POST {base_url}/text-to-speech/21m00Tcm4TlvDq8ikWAM/stream?output_format=pcm_16000: ElevenLabs
 //
 // It is the upstream of every test and benchmark, and of the built-in `demo` provider, so the
 // gateway's real code paths (sockets, pools, SSE relay) run without any network.
@@ -23,8 +26,9 @@ namespace sy::mock {
 // Counters shared by the mock's workers, served at GET /mock/stats so tests can see what the
 // upstream saw (for example that a cancelled request really ended).
 struct MockStats {
-  std::atomic<long> requests{0};  // completions received (any protocol; token counts excluded)
-  std::atomic<long> active{0};    // completions in progress
+  std::atomic<long> requests{0};  // completions and speech requests received (any protocol;
+                                  // token counts excluded)
+  std::atomic<long> active{0};    // completions and speech requests in progress
 };
 
 struct MockOptions {
@@ -33,7 +37,8 @@ struct MockOptions {
   int workers = 1;
   std::string api_key;  // when set, requests must carry "Authorization: Bearer <api_key>"
                         // (Anthropic's protocol: x-api-key: <api_key>, or the bearer form;
-                        // Gemini's: x-goog-api-key: <api_key> or ?key=<api_key>)
+                        // Gemini's: x-goog-api-key: <api_key> or ?key=<api_key>;
+                        // ElevenLabs': xi-api-key: <api_key> or the bearer form)
   std::shared_ptr<MockStats> stats = std::make_shared<MockStats>();
 };
 

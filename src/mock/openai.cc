@@ -55,16 +55,6 @@ void append_tool_call(std::string& out, bool streamed, std::string_view id, cons
   out += "}}";
 }
 
-Task<void> fault(Response& res, const Behaviour& b) {
-  switch (b.status) {
-    case 400: co_await openai_error(res, 400, "Invalid request (injected by the mock).", "invalid_request_error", {}, {}); break;
-    case 401: co_await openai_error(res, 401, "Incorrect API key provided.", "invalid_request_error", {}, "invalid_api_key"); break;
-    case 429: co_await openai_error(res, 429, "Rate limit reached for requests. Please try again later.", "requests", {}, "rate_limit_exceeded", b.retry_after_s); break;
-    case 503: co_await openai_error(res, 503, "The engine is currently overloaded, please try again later.", "server_error", {}, {}); break;
-    default: co_await openai_error(res, b.status, "The server had an error while processing your request. Sorry about that!", "server_error", {}, {}); break;
-  }
-}
-
 }  // namespace
 
 std::string openai_error_json(std::string_view message, std::string_view type, std::string_view param,
@@ -92,6 +82,16 @@ Task<void> openai_error(Response& res, int status, std::string_view message, std
   const std::array<Header, 2> headers{Header{"x-request-id", std::string_view(request_id, kRequestIdSize)},
                                       Header{"retry-after", retry}};
   co_await res.send(status, "application/json", body, std::span<const Header>(headers.data(), retry_after >= 0 ? 2 : 1));
+}
+
+Task<void> openai_fault(Response& res, const Behaviour& b) {
+  switch (b.status) {
+    case 400: co_await openai_error(res, 400, "Invalid request (injected by the mock).", "invalid_request_error", {}, {}); break;
+    case 401: co_await openai_error(res, 401, "Incorrect API key provided.", "invalid_request_error", {}, "invalid_api_key"); break;
+    case 429: co_await openai_error(res, 429, "Rate limit reached for requests. Please try again later.", "requests", {}, "rate_limit_exceeded", b.retry_after_s); break;
+    case 503: co_await openai_error(res, 503, "The engine is currently overloaded, please try again later.", "server_error", {}, {}); break;
+    default: co_await openai_error(res, b.status, "The server had an error while processing your request. Sorry about that!", "server_error", {}, {}); break;
+  }
 }
 
 Task<void> openai_chat(Request& req, Response& res) {
@@ -140,7 +140,7 @@ Task<void> openai_chat(Request& req, Response& res) {
     co_return;
   }
   if (b.status != 200) {
-    co_await fault(res, b);
+    co_await openai_fault(res, b);
     co_return;
   }
   char request_id[kRequestIdSize];

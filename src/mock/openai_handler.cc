@@ -1,9 +1,11 @@
-// The mock's HTTP handler: routes each path to its protocol (OpenAI, Anthropic, Gemini).
+// The mock's HTTP handler: routes each path to its protocol (OpenAI, Anthropic, Gemini, and the
+// text-to-speech ones: OpenAI's audio/speech, ElevenLabs).
 #include <fmt/format.h>
 
 #include <chrono>
 
 #include "mock/anthropic.h"
+#include "mock/elevenlabs.h"
 #include "mock/gemini.h"
 #include "mock/mock.h"
 #include "mock/openai.h"
@@ -24,6 +26,7 @@ class OpenAiHandler final : public http::Handler {
   std::string error_body(const Error& e, std::string_view path) const override {
     if (is_gemini(path)) return gemini_error_json(http_status(e.code), e.message);
     if (path.starts_with("/v1/messages")) return anthropic_error_json(http_status(e.code), e.message);
+    if (is_elevenlabs(path)) return elevenlabs_error_json(error_code_name(e.code), e.message);
     return openai_error_json(e.message, openai_error_type(e.code), e.param, {});
   }
 
@@ -31,6 +34,11 @@ class OpenAiHandler final : public http::Handler {
     std::string_view path = req.path();
     if (is_gemini(path)) {  // Google's protocol, its own auth and stats
       co_await gemini(req, res, options_);
+      co_return;
+    }
+    if (is_elevenlabs(path)) {  // ElevenLabs' text-to-speech, its own auth
+      const Active active(*options_.stats);
+      co_await elevenlabs_tts(req, res, options_);
       co_return;
     }
     if (path.starts_with("/v1/")) path.remove_prefix(3);
@@ -51,6 +59,9 @@ class OpenAiHandler final : public http::Handler {
     if (path == "/chat/completions" && post) {
       const Active active(*options_.stats);
       co_await openai_chat(req, res);
+    } else if (path == "/audio/speech" && post) {
+      const Active active(*options_.stats);
+      co_await openai_speech(req, res);
     } else if (req.path() == "/mock/stats") {
       const std::string body = fmt::format(R"({{"requests":{},"active":{}}})", options_.stats->requests.load(), options_.stats->active.load());
       co_await res.send(200, "application/json", body);

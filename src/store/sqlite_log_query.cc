@@ -20,7 +20,8 @@ constexpr const char* kRecordColumns =
     "r.id, r.time_ms, r.key_id, r.user, r.endpoint, r.dialect, r.router, r.router_version,"
     " r.route, r.variant, r.reason, r.requested_model, r.model, r.provider, r.attempts, r.stream,"
     " r.status, r.error_class, r.ttft_ms, r.latency_ms, r.tokens_in, r.tokens_out,"
-    " r.tokens_cached, r.tokens_reasoning, r.cost_usd, r.metadata";
+    " r.tokens_cached, r.tokens_reasoning, r.cost_usd, r.metadata, r.tts_engine, r.tts_chars,"
+    " r.audio_seconds, r.tts_first_audio_ms, r.tts_cost_usd, r.tts_error";
 
 const std::string kRecordBySeq =
     fmt::format("SELECT {} FROM requests r WHERE r.seq = ?1", kRecordColumns);
@@ -65,9 +66,15 @@ Result<RequestRecord> read_record(const Use& u, bool bodies) {
   r.tokens_reasoning = u.i64(23);
   r.cost_usd = u.dbl(24);
   r.metadata_json = u.str(25);
+  r.tts_engine = u.str(26);
+  r.tts_chars = u.i64(27);
+  r.audio_seconds = u.dbl(28);
+  r.tts_first_audio_ms = u.i64(29);
+  r.tts_cost_usd = u.dbl(30);
+  r.tts_error = u.str(31);
   if (bodies) {
-    r.request_body = u.str(26);
-    r.response_body = u.str(27);
+    r.request_body = u.str(32);
+    r.response_body = u.str(33);
   }
   return r;
 }

@@ -70,6 +70,14 @@ constexpr sqlite::Migration kMigrations[] = {
      "CREATE INDEX outcomes_pending ON outcomes(request_id) WHERE at_router IS NULL;"
      "CREATE INDEX outcomes_at ON outcomes(at_router, at_ms, route, variant, user, name, value);"
      "CREATE INDEX outcomes_age ON outcomes(at_ms);"},
+    {2,
+     // The answer's speech (records of requests with `audio`; the defaults otherwise).
+     "ALTER TABLE requests ADD COLUMN tts_engine TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE requests ADD COLUMN tts_chars INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE requests ADD COLUMN audio_seconds REAL NOT NULL DEFAULT 0;"
+     "ALTER TABLE requests ADD COLUMN tts_first_audio_ms INTEGER NOT NULL DEFAULT -1;"
+     "ALTER TABLE requests ADD COLUMN tts_cost_usd REAL NOT NULL DEFAULT 0;"
+     "ALTER TABLE requests ADD COLUMN tts_error TEXT NOT NULL DEFAULT '';"},
 };
 constexpr sqlite::ConnLabel kLabel{"log store", /*full_is_unavailable=*/true};
 // 8 KiB pages: a cold range scan (a router's day for variant_stats) reads half as many pages
@@ -90,6 +98,15 @@ const std::string kInsertRecord =
     " error_class, ttft_ms, latency_ms, tokens_in, tokens_out, tokens_cached, tokens_reasoning,"
     " cost_usd, metadata, failed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
     " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
+    " ON CONFLICT(id) DO NOTHING";
+// A spoken answer's record: the same, with the speech columns (others leave their defaults).
+const std::string kInsertSpokenRecord =
+    "INSERT INTO requests(id, time_ms, key_id, user, endpoint, dialect, router, router_version,"
+    " route, variant, reason, requested_model, model, provider, attempts, stream, status,"
+    " error_class, ttft_ms, latency_ms, tokens_in, tokens_out, tokens_cached, tokens_reasoning,"
+    " cost_usd, metadata, failed, tts_engine, tts_chars, audio_seconds, tts_first_audio_ms, tts_cost_usd,"
+    " tts_error) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+    " ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)"
     " ON CONFLICT(id) DO NOTHING";
 const std::string kInsertBodies =
     "INSERT INTO bodies(seq, request_body, response_body) VALUES(?1, ?2, ?3)";
@@ -192,7 +209,7 @@ Result<void> SqliteLogStore::load_pending_locked() {
 
 Result<bool> SqliteLogStore::append_one(const RequestRecord& r, std::string& attempts) {
   constexpr std::string_view what = "appending records";
-  auto ins = writer_->stmt(kInsertRecord, what);
+  auto ins = writer_->stmt(r.spoken() ? kInsertSpokenRecord : kInsertRecord, what);
   if (!ins) {
     return tl::unexpected(ins.error());
   }
@@ -221,6 +238,14 @@ Result<bool> SqliteLogStore::append_one(const RequestRecord& r, std::string& att
     u.bind(++i, r.cost_usd);
     u.bind(++i, std::string_view(r.metadata_json));
     u.bind(++i, int64_t{failed(r)});
+    if (r.spoken()) {
+      u.bind(++i, std::string_view(r.tts_engine));
+      u.bind(++i, r.tts_chars);
+      u.bind(++i, r.audio_seconds);
+      u.bind(++i, r.tts_first_audio_ms);
+      u.bind(++i, r.tts_cost_usd);
+      u.bind(++i, std::string_view(r.tts_error));
+    }
     if (int rc = u.step(); rc != SQLITE_DONE) {
       return writer_->error(what, rc);
     }

@@ -56,6 +56,14 @@ struct RequestRecord {
   int64_t tokens_reasoning = 0;
   double cost_usd = 0;       // at provider rates, every attempt that used tokens included
   std::string metadata_json; // the allow-listed metadata, a JSON object ("{}" when none)
+  // The answer's speech (the request's `audio`); all at their defaults when none was asked for.
+  std::string tts_engine;         // the engine that spoke ("espeak", "openai-tts"), "" when none did
+  int64_t tts_chars = 0;          // characters synthesized
+  double audio_seconds = 0;       // of audio produced
+  int64_t tts_first_audio_ms = -1;  // first audio byte to the client, from the request's start
+  double tts_cost_usd = 0;        // at the engine's configured rate (not in cost_usd)
+  std::string tts_error;          // the last engine failure ("openai-tts: ..."), "" when none
+  bool spoken() const { return !tts_engine.empty() || !tts_error.empty() || tts_chars > 0; }
   std::string request_body;  // only when a router or key opts in; else ""
   std::string response_body;
 };

@@ -115,6 +115,19 @@ void append_json(std::string& out, const RequestRecord& r, bool bodies) {
   usd(out, "cost_usd", r.cost_usd);
   key(out, "metadata");
   out += r.metadata_json.empty() ? std::string_view("{}") : std::string_view(r.metadata_json);
+  key(out, "speech");
+  if (!r.spoken()) {
+    out += "null";
+  } else {
+    out += '{';
+    text(out, "engine", r.tts_engine);
+    number(out, "chars", r.tts_chars);
+    usd(out, "audio_seconds", r.audio_seconds);
+    optional_number(out, "first_audio_ms", r.tts_first_audio_ms);
+    usd(out, "cost_usd", r.tts_cost_usd);
+    text(out, "error", r.tts_error);
+    out += '}';
+  }
   key(out, "attempts");
   out += '[';
   for (const auto& a : r.attempts) {
