@@ -136,8 +136,11 @@ http::Task<Result<bool>> Gateway::speak(http::Request& req, http::Response& res,
   }
   if (!gone && sse) {
     const int64_t tokens = (s.chars + 3) / 4;  // an estimate: engines bill characters, not tokens
-    co_await res.write(fmt::format(R"(data: {{"type":"speech.audio.done","usage":{{"input_tokens":{},"output_tokens":0,"total_tokens":{}}}}})"
-                                   "\n\n", tokens, tokens));
+    const std::string done_event = fmt::format(
+        R"(data: {{"type":"speech.audio.done","usage":{{"input_tokens":{},"output_tokens":0,"total_tokens":{}}}}})"
+        "\n\n",
+        tokens, tokens);
+    co_await res.write(done_event);
   }
   if (!gone) co_await res.end_stream();
   co_return true;

@@ -71,7 +71,8 @@ http::Task<bool> SpokenResponse::send(int status, std::string_view content_type,
   speech_running_ = false;
   if (speech_.failed() && speech_.stats().samples == 0) {
     const Error e{ErrorCode::kUpstreamError, fmt::format("the answer could not be spoken: {}", speech_.stats().error), "audio", 0};
-    co_return co_await inner_.send(http_status(e.code), "application/json", dialect_.error_body(e), headers);
+    const std::string error = dialect_.error_body(e);
+    co_return co_await inner_.send(http_status(e.code), "application/json", error, headers);
   }
   std::string audio;
   for (const auto& out : speech_.take()) {
@@ -95,8 +96,8 @@ http::Task<bool> SpokenResponse::send(int status, std::string_view content_type,
 http::Task<bool> SpokenResponse::begin_stream(int status, std::string_view content_type,
                                               std::span<const http::Header> headers) {
   const bool ok = co_await inner_.begin_stream(status, content_type, headers);
-  if (ok && status == 200 && !speech_running_) {
-    speech_running_ = true;
+  if (ok && status == 200 && !speaking_) {
+    speaking_ = speech_running_ = true;
     boost::asio::co_spawn(ex_, run_speech(), boost::asio::detached);
   }
   co_return ok;
@@ -155,7 +156,7 @@ http::Task<bool> SpokenResponse::drain() {
   draining_ = true;
   speech_.end_text();
   std::string events;
-  while (!client_gone_) {
+  while (speaking_ && !client_gone_) {
     audio_events(events);
     if (!co_await forward(events)) co_return false;
     if (speech_.finished()) break;
@@ -211,10 +212,11 @@ http::Task<bool> SpokenResponse::write(std::string_view data) {
 }
 
 http::Task<bool> SpokenResponse::end_stream() {
-  if (!client_gone_ && !draining_) {
+  if (!client_gone_) {
     held_ += partial_;
     partial_.clear();
-    if (!co_await drain()) co_return false;
+    const bool ok = co_await drain();  // what is left of the speech (if any), then what was held
+    if (!ok) co_return false;
   }
   co_return co_await inner_.end_stream();
 }

@@ -67,6 +67,7 @@ class SpokenResponse final : public http::Response {
   bool draining_ = false;
   bool client_gone_ = false;
   bool first_piece_ = true;
+  bool speaking_ = false;        // the stream began: the speech runs beside it
   bool speech_running_ = false;
   speech::Event speech_done_;
   speech::Clock::time_point first_audio_{};

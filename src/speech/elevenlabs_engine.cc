@@ -20,7 +20,9 @@ Result<std::unique_ptr<ElevenLabsEngine>> ElevenLabsEngine::make(EngineConfig co
                             config.name));
   }
   auto url = http::Url::parse(config.base_url);
-  if (!url) return fail(ErrorCode::kInvalidRequest, fmt::format("tts engine '{}': {}", config.name, url.error().message));
+  if (!url) {
+    return fail(ErrorCode::kInvalidRequest, fmt::format("tts engine '{}': {}", config.name, url.error().message));
+  }
   if (url->path.ends_with("/v1")) url->path.resize(url->path.size() - 3);
   if (config.voices.empty()) {
     return fail(ErrorCode::kInvalidRequest,
@@ -74,10 +76,9 @@ http::Task<Result<void>> ElevenLabsEngine::speak(SpeakRequest request, http::Cli
   const std::string path = target(request);
   const std::string payload = body(request);
   const std::array<std::string_view, 1> parts{payload};
-  const std::array<http::Header, 3> headers{http::Header{"content-type", "application/json"},
-                                            http::Header{"accept", "audio/pcm"},
+  const std::array<http::Header, 2> headers{http::Header{"content-type", "application/json"},
                                             http::Header{"xi-api-key", config_.api_key}};
-  const size_t header_count = config_.api_key.empty() ? 2 : 3;
+  const size_t header_count = config_.api_key.empty() ? 1 : 2;
   const http::OutRequest out{"POST", path, std::span(headers.data(), header_count), parts};
   const PcmPost how{.engine = config_.name, .read_error = read_elevenlabs_error};
   co_return co_await post_for_pcm(client, url_, out, sink, how);

@@ -2,8 +2,8 @@
 // ElevenLabsEngine: ElevenLabs' streaming text-to-speech
 // (POST {base_url}/v1/text-to-speech/{voice_id}/stream?output_format=pcm_24000, xi-api-key).
 //
-//   auto engine = ElevenLabsEngine::make({.name = "eleven", .kind = "elevenlabs", .base_url = "https://api.elevenlabs.io",
-//                                         .api_key = key, .voices = {{"rachel", "21m00Tcm4TlvDq8ikWAM"}}});
+//   auto engine = ElevenLabsEngine::make({.name = "eleven", .kind = "elevenlabs",
+//       .base_url = "https://api.elevenlabs.io", .api_key = key, .voices = {{"rachel", "21m00Tcm4TlvDq8ikWAM"}}});
 //   Result<void> r = co_await (*engine)->speak({.text = "Hello.", .voice = "rachel"}, client, sink);
 
 #include <memory>

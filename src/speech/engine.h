@@ -50,8 +50,10 @@ struct EngineConfig {
   std::string base_url;  // remote kinds: "https://api.openai.com/v1", "https://api.elevenlabs.io"
   std::string api_key;
   std::string model;     // remote kinds: "gpt-4o-mini-tts", "eleven_flash_v2_5"
-  // Client voice names → the engine's own (ElevenLabs voice ids); names not listed are passed
-  // as they are.
+  // Client voice names → the engine's own (an espeak-ng voice, an OpenAI voice or custom
+  // "voice_..." id, an ElevenLabs voice id). Names not listed are passed as they are when the
+  // engine knows them (espeak's and OpenAI's built-in voices); ElevenLabs accepts only listed
+  // names and the ids they map to.
   std::vector<std::pair<std::string, std::string>> voices;
   double usd_per_million_chars = 0;  // what synthesis costs at the provider's rates
 };

@@ -2,8 +2,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <algorithm>
-
 #include "speech/elevenlabs_engine.h"
 #include "speech/engine.h"
 #include "speech/espeak_engine.h"
@@ -47,7 +45,8 @@ Result<std::shared_ptr<const Engines>> Engines::build(const std::vector<EngineCo
     }
     if (engines->find(config.name) != nullptr) {
       return fail(ErrorCode::kInvalidRequest,
-                  fmt::format("tts engine '{}' is configured twice; give each engine its own name", config.name), "name");
+                  fmt::format("tts engine '{}' is configured twice; give each engine its own name", config.name),
+                  "name");
     }
     auto made = make_engine(config, espeak);
     if (!made) return tl::unexpected(made.error());

@@ -25,7 +25,9 @@ Result<std::unique_ptr<OpenAiEngine>> OpenAiEngine::make(EngineConfig config) {
                             config.name));
   }
   auto url = http::Url::parse(config.base_url);
-  if (!url) return fail(ErrorCode::kInvalidRequest, fmt::format("tts engine '{}': {}", config.name, url.error().message));
+  if (!url) {
+    return fail(ErrorCode::kInvalidRequest, fmt::format("tts engine '{}': {}", config.name, url.error().message));
+  }
   if (config.model.empty()) config.model = kDefaultModel;
   return std::unique_ptr<OpenAiEngine>(new OpenAiEngine(std::move(config), std::move(*url)));
 }
@@ -74,10 +76,9 @@ http::Task<Result<void>> OpenAiEngine::speak(SpeakRequest request, http::Client&
   if (auto voice = check_voice(request.voice, "voice"); !voice) co_return voice;
   const std::string payload = body(request);
   const std::array<std::string_view, 1> parts{payload};
-  const std::array<http::Header, 3> headers{http::Header{"content-type", "application/json"},
-                                            http::Header{"accept", "audio/pcm"},
+  const std::array<http::Header, 2> headers{http::Header{"content-type", "application/json"},
                                             http::Header{"authorization", authorization_}};
-  const size_t header_count = authorization_.empty() ? 2 : 3;
+  const size_t header_count = authorization_.empty() ? 1 : 2;
   const http::OutRequest out{"POST", target_, std::span(headers.data(), header_count), parts};
   const PcmPost how{.engine = config_.name, .read_error = read_openai_error};
   co_return co_await post_for_pcm(client, url_, out, sink, how);

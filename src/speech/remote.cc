@@ -1,8 +1,8 @@
 #include "speech/remote.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
-#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -42,11 +42,9 @@ std::span<const int16_t> PcmAssembler::push(std::string_view bytes) {
   samples_.resize((bytes.size() + (has_odd_ ? 1 : 0)) / 2);
   auto* out = reinterpret_cast<char*>(samples_.data());
   size_t written = 0;
-  if (has_odd_) {
-    out[written++] = odd_;
-  }
+  if (has_odd_ && !samples_.empty()) out[written++] = odd_;
   const size_t whole = samples_.size() * 2 - written;
-  std::memcpy(out + written, bytes.data(), whole);
+  if (whole > 0) std::memcpy(out + written, bytes.data(), whole);
   has_odd_ = whole < bytes.size();
   if (has_odd_) odd_ = bytes.back();
   return samples_;
@@ -95,7 +93,9 @@ http::Task<Result<void>> post_for_pcm(http::Client& client, http::Url url, http:
   if (status < 200 || status > 299 || json) {
     auto body = co_await ex->read_body();
     if (!body) co_return tl::unexpected(named(how.engine, body.error()));
-    if (status < 200 || status > 299) co_return tl::unexpected(upstream_error(how.engine, status, *body, how.read_error));
+    if (status < 200 || status > 299) {
+      co_return tl::unexpected(upstream_error(how.engine, status, *body, how.read_error));
+    }
     co_return tl::unexpected(Error{
         ErrorCode::kUpstreamError,
         fmt::format("engine '{}' answered HTTP {} with JSON instead of audio: {}", how.engine, status,
@@ -111,7 +111,8 @@ http::Task<Result<void>> post_for_pcm(http::Client& client, http::Url url, http:
   }
   if (pcm.mid_sample()) {
     co_return fail(ErrorCode::kUpstreamError,
-                   fmt::format("engine '{}': the audio ended inside a sample (an odd number of PCM16 bytes)", how.engine));
+                   fmt::format("engine '{}': the audio ended inside a sample (an odd number of PCM16 bytes)",
+                               how.engine));
   }
   co_return Result<void>();
 }
