@@ -51,7 +51,7 @@ int64_t unix_now() {
 SpokenResponse::SpokenResponse(http::Response& inner, speech::Speech& speech, const ClientDialect& dialect,
                                const boost::asio::any_io_executor& ex, std::string audio_id, bool stream)
     : inner_(inner), speech_(speech), dialect_(dialect), ex_(ex), audio_id_(std::move(audio_id)), stream_(stream),
-      speech_done_(ex), expires_at_(unix_now() + 3600) {}
+      write_free_(ex), pump_done_(ex), speech_done_(ex), expires_at_(unix_now() + 3600) {}
 
 http::Task<bool> SpokenResponse::send(int status, std::string_view content_type, std::string_view body,
                                       std::span<const http::Header> headers) {
@@ -97,10 +97,23 @@ http::Task<bool> SpokenResponse::begin_stream(int status, std::string_view conte
                                               std::span<const http::Header> headers) {
   const bool ok = co_await inner_.begin_stream(status, content_type, headers);
   if (ok && status == 200 && !speaking_) {
-    speaking_ = speech_running_ = true;
+    speaking_ = speech_running_ = pumping_ = true;
     boost::asio::co_spawn(ex_, run_speech(), boost::asio::detached);
+    boost::asio::co_spawn(ex_, pump(), boost::asio::detached);
   }
   co_return ok;
+}
+
+http::Task<void> SpokenResponse::pump() {
+  std::string events;
+  while (!draining_ && !client_gone_) {
+    audio_events(events);
+    if (!co_await forward(events)) break;
+    if (speech_.finished() || draining_) break;
+    co_await speech_.ready().wait();
+  }
+  pumping_ = false;
+  pump_done_.notify();
 }
 
 http::Task<void> SpokenResponse::run_speech() {
@@ -143,7 +156,11 @@ void SpokenResponse::audio_events(std::string& events) {
 
 http::Task<bool> SpokenResponse::forward(std::string& events) {
   if (events.empty()) co_return true;
+  while (writing_) co_await write_free_.wait();  // the pump's and the relay's writes, one at a time
+  writing_ = true;
   const bool ok = co_await inner_.write(events);
+  writing_ = false;
+  write_free_.notify();
   events.clear();
   if (!ok) {
     client_gone_ = true;
@@ -155,6 +172,7 @@ http::Task<bool> SpokenResponse::forward(std::string& events) {
 http::Task<bool> SpokenResponse::drain() {
   draining_ = true;
   speech_.end_text();
+  co_await stop_pump();
   std::string events;
   while (speaking_ && !client_gone_) {
     audio_events(events);
@@ -172,9 +190,8 @@ http::Task<bool> SpokenResponse::write(std::string_view data) {
     held_.append(data);
     co_return true;
   }
-  // The speech ready so far goes first, then the relay's events up to the text's end.
+  // The relay's events up to the text's end (the pump writes the speech as it is ready).
   std::string events;
-  audio_events(events);
   partial_.append(data);
   size_t at = 0;
   while (at < partial_.size()) {
@@ -221,9 +238,17 @@ http::Task<bool> SpokenResponse::end_stream() {
   co_return co_await inner_.end_stream();
 }
 
+http::Task<void> SpokenResponse::stop_pump() {
+  if (!pumping_) co_return;
+  speech_.ready().notify();  // it sees draining_ or the speech's end, and stops
+  while (pumping_) co_await pump_done_.wait();
+}
+
 http::Task<void> SpokenResponse::close() {
   if (!draining_ || client_gone_) speech_.cancel();
   speech_.end_text();
+  draining_ = true;
+  co_await stop_pump();
   while (speech_running_) co_await speech_done_.wait();
 }
 

@@ -9,8 +9,7 @@
 //   co_await spoken.close();                  // the speech is over before the frame goes
 //
 // Streamed: chunks with `delta.audio` — {id, expires_at, transcript} before each spoken piece,
-// {id, data (base64)} as its audio comes, written with the relay's next write — interleaved
-// with the text chunks; the finish chunk,
+// {id, data (base64)} as its audio comes — interleaved with the text chunks; the finish chunk,
 // the usage chunk and [DONE] wait until every piece is spoken. Whole: the answer's
 // choices[0].message gets `audio` {id, data, expires_at, transcript}.
 
@@ -51,6 +50,8 @@ class SpokenResponse final : public http::Response {
   void audio_events(std::string& events);
   http::Task<bool> forward(std::string& events);  // writes and clears them
   http::Task<void> run_speech();                  // spawned when the stream begins
+  http::Task<void> pump();                        // spawned too: writes the speech as it is ready
+  http::Task<void> stop_pump();
   // The rest of the speech, before the stream's end; then what was held back.
   http::Task<bool> drain();
   void note_ids(std::string_view json);  // the chunk id, created and model of the text's chunks
@@ -69,6 +70,10 @@ class SpokenResponse final : public http::Response {
   bool first_piece_ = true;
   bool speaking_ = false;        // the stream began: the speech runs beside it
   bool speech_running_ = false;
+  bool pumping_ = false;
+  bool writing_ = false;
+  speech::Event write_free_;
+  speech::Event pump_done_;
   speech::Event speech_done_;
   speech::Clock::time_point first_audio_{};
   int64_t expires_at_ = 0;

@@ -123,11 +123,11 @@ TEST_F(Speech, AWholeAnswerCarriesItsSpeechAsWav) {
 TEST_F(Speech, AStreamInterleavesTextAndSpeechInOrder) {
   std::string sse;
   const Reply r = stream(port_, "/v1/chat/completions",
-                         chat_body("mock/len-40/seed-9/tps-400", true, R"(,"audio":{"voice":"nova","format":"pcm16"})"), {},
+                         chat_body("mock/len-60/seed-9/tps-100", true, R"(,"audio":{"voice":"nova","format":"pcm16"})"), {},
                          [&](std::string_view piece) { sse += piece; });
   ASSERT_EQ(r.status, 200);
   std::string text, transcript, pcm;
-  size_t first_audio = std::string::npos, finish = std::string::npos, done = std::string::npos;
+  size_t first_audio = std::string::npos, last_text = 0, finish = std::string::npos, done = std::string::npos;
   size_t index = 0;
   for (size_t at = 0; at < sse.size(); ++index) {
     const size_t end = sse.find("\n\n", at);
@@ -142,7 +142,10 @@ TEST_F(Speech, AStreamInterleavesTextAndSpeechInOrder) {
     const auto& choices = chunk.at("choices").as_array();
     if (choices.empty()) continue;
     const auto& delta = choices[0].at("delta").as_object();
-    if (auto* c = delta.if_contains("content"); c && c->is_string()) text += c->as_string();
+    if (auto* c = delta.if_contains("content"); c && c->is_string()) {
+      text += c->as_string();
+      last_text = index;
+    }
     if (auto* a = delta.if_contains("audio")) {
       if (auto* t = a->as_object().if_contains("transcript")) transcript += t->as_string();
       if (auto* d = a->as_object().if_contains("data")) {
@@ -154,7 +157,10 @@ TEST_F(Speech, AStreamInterleavesTextAndSpeechInOrder) {
   }
   EXPECT_EQ(transcript, text);
   ASSERT_NE(first_audio, std::string::npos) << sse.substr(0, 2000);
-  EXPECT_LT(first_audio, finish);  // speech before the end of the answer, then [DONE] last
+  // Spoken while the model writes (600 ms of text; pieces are spoken after at most 300 ms):
+  // speech before the last text, every piece before the finish chunk, and [DONE] last.
+  EXPECT_LT(first_audio, last_text);
+  EXPECT_LT(first_audio, finish);
   EXPECT_LT(finish, done);
   expect_speech(pcm_of(pcm), text);
 }
