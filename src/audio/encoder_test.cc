@@ -234,48 +234,5 @@ TEST(Encoder, LameDecodesOurMp3BackToTheTone) {
   }
 }
 
-std::string run_command(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    return output;
-  }
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) {
-    output.append(buffer, n);
-  }
-  pclose(pipe);
-  return output;
-}
-
-TEST(Encoder, SoxDecodesOurMp3) {
-  if (std::system("command -v sox >/dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "sox is not installed";
-  }
-  if (run_command("sox -h 2>&1").find("mp3") == std::string::npos) {
-    GTEST_SKIP() << "this sox cannot read mp3";
-  }
-  auto dir = std::filesystem::temp_directory_path() / ("sy_audio_" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  for (bool streaming : {true, false}) {
-    auto [before_finish, mp3] = encode(*make(Format::kMp3, streaming), tone(1.0));
-    auto in = dir / "tone.mp3";
-    auto out = dir / "tone.wav";
-    std::ofstream(in, std::ios::binary) << mp3;
-    std::string errors =
-        run_command("sox -q '" + in.string() + "' -b 16 '" + out.string() + "' 2>&1");
-    std::ifstream decoded(out, std::ios::binary);
-    std::stringstream bytes;
-    bytes << decoded.rdbuf();
-    Result<WavInfo> wav = read_wav(bytes.str());
-    ASSERT_TRUE(wav) << "sox: " << errors << "; " << wav.error().message;
-    EXPECT_EQ(wav->sample_rate, kSampleRate);
-    EXPECT_EQ(wav->channels, 1);
-    EXPECT_NEAR(wav->seconds(), 1.0, 0.1) << "streaming " << streaming;
-    EXPECT_NEAR(rms(wav->samples), 8000 / std::sqrt(2.0), 800);
-  }
-  std::filesystem::remove_all(dir);
-}
-
 }  // namespace
 }  // namespace sy::audio

@@ -1,6 +1,7 @@
 #include "speech/chunker.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace sy::speech {
 namespace {
@@ -39,6 +40,14 @@ void Chunker::add(std::string_view text, std::vector<std::string>& ready) {
     if (std::any_of(piece.begin(), piece.end(), [](char ch) { return !space(ch); })) ready.push_back(std::move(piece));
     start = cut;
     i = cut - 1;
+  }
+  // A delta that ends a word with a sentence's end: models send "word." then " Next", so the
+  // piece need not wait for the next delta ("3." and "x.5" still do: a digit before the stop).
+  if (held_.size() >= start + 2 && (held_.back() == '.' || held_.back() == '!' || held_.back() == '?') &&
+      std::isalpha(static_cast<unsigned char>(held_[held_.size() - 2])) != 0) {
+    std::string piece = held_.substr(start);
+    ready.push_back(std::move(piece));
+    start = held_.size();
   }
   held_.erase(0, start);
   scanned_ = held_.empty() ? 0 : held_.size() - 1;

@@ -6,8 +6,9 @@
 //   Chunker c;
 //   std::vector<std::string> ready;
 //   c.add("Hello there. How", ready);   // ready == {"Hello there. "}
-//   c.add(" are you?", ready);          // nothing yet: the end of a delta may not be the end
-//   c.add("\n", ready);                 // ready == {..., "How are you?\n"}
+//   c.add(" are you", ready);           // nothing yet
+//   c.add("?", ready);                   // ready == {..., "How are you?"}: a word's stop ends
+//                                        // a delta's sentence at once ("3." waits: maybe "3.5")
 //   std::string last = c.take_rest();   // at the end of the answer, or when waiting too long
 
 #include <cstddef>
@@ -27,8 +28,8 @@ class Chunker {
   explicit Chunker(ChunkerOptions options = {}) : options_(options) {}
 
   // Appends `text`; each piece it completes is appended to `ready`. A sentence ends at '.',
-  // '!', '?' or '…' followed by white space (so "3.5" and "e.g.x" do not end one), or at a
-  // line break.
+  // '!', '?' or '…' followed by white space (so "3.5" and "e.g.x" do not end one), at a line
+  // break, or at a '.', '!' or '?' that ends the text so far right after a letter.
   void add(std::string_view text, std::vector<std::string>& ready);
   // What is held back, up to its last word when `whole_words` (the rest stays), else all of it.
   std::string take_rest(bool whole_words = false);

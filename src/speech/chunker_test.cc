@@ -13,11 +13,18 @@ std::vector<std::string> feed(Chunker& c, std::initializer_list<std::string_view
 
 TEST(Chunker, SentencesAcrossDeltas) {
   Chunker c;
-  EXPECT_EQ(feed(c, {"Hel", "lo there", ". How", " are", " you?"}), std::vector<std::string>{"Hello there. "});
+  EXPECT_EQ(feed(c, {"Hel", "lo there", ". How", " are"}), std::vector<std::string>{"Hello there. "});
   EXPECT_TRUE(c.holding());
-  EXPECT_EQ(feed(c, {" Fine"}), std::vector<std::string>{"How are you? "});
+  EXPECT_EQ(feed(c, {" you? Fine"}), std::vector<std::string>{"How are you? "});
   EXPECT_EQ(c.take_rest(), "Fine");
   EXPECT_FALSE(c.holding());
+}
+
+TEST(Chunker, ADeltaEndingAWordWithAStopEndsASentenceAtOnce) {
+  Chunker c;
+  EXPECT_EQ(feed(c, {"Hello", " there."}), std::vector<std::string>{"Hello there."});
+  EXPECT_EQ(feed(c, {" Version 3."}), std::vector<std::string>{});  // maybe "3.5"
+  EXPECT_EQ(feed(c, {"5 is out!"}), std::vector<std::string>{" Version 3.5 is out!"});
 }
 
 TEST(Chunker, NumbersAndAbbreviationsWithoutSpaceDoNotEnd) {
