@@ -4,6 +4,11 @@
 // engines fail over, and the request log records the speech.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
@@ -40,6 +45,11 @@ database: {1}/config.db
 admin_key: {2}
 providers:
   - {{name: mock, kind: openai, base_url: "http://127.0.0.1:{0}/v1", models: '*'}}
+  - {{name: claude, kind: anthropic, base_url: "http://127.0.0.1:{0}/v1", models: '*'}}
+routers:
+  talk:
+    routes: []
+    defaultRoute: {{variants: [{{variant: {{modelId: claude/len-20/seed-2}}, weight: 1}}]}}
 tts:
   engines:
     - {{name: espeak, kind: espeak}}
@@ -165,6 +175,29 @@ TEST_F(Speech, AStreamInterleavesTextAndSpeechInOrder) {
   expect_speech(pcm_of(pcm), text);
 }
 
+// A router whose model speaks another protocol (Anthropic): the translated answer is spoken the
+// same way, streamed and whole; mp3 frames come back.
+TEST_F(Speech, ARoutedTranslatedAnswerIsSpokenToo) {
+  const Reply whole = call(port_, "POST", "/v1/chat/completions",
+                           chat_body("switchyard/talk", false, R"(,"audio":{"voice":"onyx","format":"mp3"})"));
+  ASSERT_EQ(whole.status, 200) << whole.body;
+  EXPECT_EQ(whole.header("x-switchyard-provider"), "claude");
+  const bj::value answer = bj::parse(whole.body);
+  const std::string mp3 = b64(answer.at("choices").at(0).at("message").at("audio").at("data"));
+  ASSERT_GT(mp3.size(), 1000u);
+  // MPEG-2 layer III frames (the first is LAME's Info frame): sync, version 2, layer III.
+  EXPECT_EQ(static_cast<unsigned char>(mp3[0]), 0xFF);
+  EXPECT_EQ(static_cast<unsigned char>(mp3[1]) & 0xFE, 0xF2);
+  std::string sse;
+  const Reply streamed = stream(port_, "/v1/chat/completions",
+                                chat_body("switchyard/talk", true, R"(,"audio":{"voice":"onyx"})"), {},
+                                [&](std::string_view piece) { sse += piece; });
+  ASSERT_EQ(streamed.status, 200);
+  EXPECT_NE(sse.find(R"("audio":{"id":"audio_)"), std::string::npos);
+  EXPECT_NE(sse.find(R"("data":")"), std::string::npos);
+  EXPECT_TRUE(sse.ends_with("data: [DONE]\n\n")) << sse.substr(sse.size() - 200);
+}
+
 TEST_F(Speech, EnginesFailOverAndTheRecordSaysSo) {
   const Reply r = call(port_, "POST", "/v1/chat/completions",
                        chat_body("mock/len-10", false, R"(,"audio":{"voice":"alloy","format":"pcm16","model":"down-tts"})"));
@@ -190,6 +223,40 @@ TEST_F(Speech, RemoteEnginesSpeakTheirProtocols) {
     const bj::value rec = record(r.header("x-switchyard-request-id"));
     EXPECT_EQ(std::string_view(rec.at("speech").at("engine").as_string()), engine);
   }
+}
+
+// A client that leaves in the middle of a spoken stream: the speech stops with the relay, and the
+// gateway serves on (under ASan: nothing touched after it is freed).
+TEST_F(Speech, AClientThatLeavesMidStreamStopsTheSpeech) {
+  for (int i = 0; i < 3; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string body = chat_body("mock/len-300/seed-3/tps-200", true, R"(,"audio":{"voice":"alloy"})");
+    const std::string request = fmt::format(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n"
+        "content-length: {}\r\n\r\n{}",
+        body.size(), body);
+    ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+    std::string got;
+    char buf[4096];
+    // Until some audio came (i = 0), some text (i = 1), or only the head (i = 2).
+    const std::string_view until = i == 0 ? R"("data":")" : i == 1 ? R"("content":)" : "\r\n\r\n";
+    while (got.find(until) == std::string::npos) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      ASSERT_GT(n, 0);
+      got.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const Reply r = call(port_, "POST", "/v1/chat/completions",
+                       chat_body("mock/len-6", false, R"(,"audio":{"voice":"alloy","format":"pcm16"})"));
+  EXPECT_EQ(r.status, 200) << r.body;
 }
 
 TEST_F(Speech, BadAudioSettingsAreClearErrors) {
