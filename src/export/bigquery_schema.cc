@@ -44,6 +44,14 @@ std::string bigquery_requests_schema() {
   {"name": "tokens_reasoning", "type": "INTEGER"},
   {"name": "cost_usd", "type": "FLOAT"},
   {"name": "metadata", "type": "JSON"},
+  {"name": "speech", "type": "RECORD", "description": "the answer's speech (requests with audio)", "fields": [
+    {"name": "engine", "type": "STRING"},
+    {"name": "chars", "type": "INTEGER"},
+    {"name": "audio_seconds", "type": "FLOAT"},
+    {"name": "first_audio_ms", "type": "INTEGER"},
+    {"name": "cost_usd", "type": "FLOAT"},
+    {"name": "error", "type": "STRING"}
+  ]},
   {"name": "request_body", "type": "STRING"},
   {"name": "response_body", "type": "STRING"}
 ])json";
