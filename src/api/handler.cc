@@ -62,16 +62,16 @@ class ApiHandler final : public http::Handler {
                       const gateway::ClientDialect& dialect, Run run) {
     // The request log's record, when something observes: filled by the gateway as it goes.
     telemetry::Pipeline* pipeline = state_.observability != nullptr ? state_.observability->pipeline() : nullptr;
-    std::optional<telemetry::RequestRecord> record;
+    std::unique_ptr<telemetry::RequestRecord> record;
     if (pipeline != nullptr) {
-      record.emplace();
+      record = take_record();
       record->id.assign(ctx.request_id);
       record->time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
       record->endpoint.assign(endpoint);
       record->dialect.assign(dialect.protocol());
       record->key_id = key_id(presented_key(req));
-      ctx.record = &*record;
+      ctx.record = record.get();
     }
     auto r = co_await run();
     if (!r && !res.started()) {
@@ -88,8 +88,18 @@ class ApiHandler final : public http::Handler {
       }
       record->latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::steady_clock::now() - ctx.started).count();
-      pipeline->submit(std::move(*record));
+      pipeline->submit(*record);
+      record->clear();
+      free_records_.push_back(std::move(record));
     }
+  }
+
+  // A record for a request: one a finished request left, or a new one.
+  std::unique_ptr<telemetry::RequestRecord> take_record() {
+    if (free_records_.empty()) return std::make_unique<telemetry::RequestRecord>();
+    std::unique_ptr<telemetry::RequestRecord> r = std::move(free_records_.back());
+    free_records_.pop_back();
+    return r;
   }
 
   Task<void> handle(http::Request& req, http::Response& res) override {
@@ -302,6 +312,9 @@ class ApiHandler final : public http::Handler {
 
   const ServerState& state_;
   gateway::Gateway gateway_;
+  // Records of finished requests, cleared, for the next ones (this worker's; as many as its
+  // requests ever ran at once).
+  std::vector<std::unique_ptr<telemetry::RequestRecord>> free_records_;
   gateway::RouterAdmin* routers_;
   const Access& access_;
   OpenAiDialect openai_;

@@ -8,22 +8,32 @@
 
 namespace sy::exports {
 namespace {
-// `{"type":"<type>",` followed by the canonical object without its opening brace.
-std::string typed(std::string_view type, const std::string& object) {
-  return fmt::format(R"({{"type":"{}",{})", type, std::string_view(object).substr(1));
+
+// `{"type":"<type>",` and the rest of the canonical object (record_json.h), appended to `out`.
+void append_request_line(std::string& out, const telemetry::RequestRecord& r, bool bodies) {
+  const size_t start = out.size();
+  telemetry::append_json(out, r, bodies);
+  out.insert(start + 1, R"("type":"request",)");
 }
+
+void append_outcome_line(std::string& out, const telemetry::OutcomeEvent& e) {
+  const size_t start = out.size();
+  telemetry::append_json(out, e);
+  out.insert(start + 1, R"("type":"outcome",)");
+}
+
 }  // namespace
 
 std::string jsonl_request_line(const telemetry::RequestRecord& r, bool bodies) {
-  std::string object;
-  telemetry::append_json(object, r, bodies);
-  return typed("request", object);
+  std::string line;
+  append_request_line(line, r, bodies);
+  return line;
 }
 
 std::string jsonl_outcome_line(const telemetry::OutcomeEvent& e) {
-  std::string object;
-  telemetry::append_json(object, e);
-  return typed("outcome", object);
+  std::string line;
+  append_outcome_line(line, e);
+  return line;
 }
 
 JsonlExporter::JsonlExporter(JsonlOptions options) : options_(std::move(options)) {}
@@ -58,18 +68,18 @@ Result<bool> JsonlExporter::reopen() {
 }
 
 void JsonlExporter::submit(std::span<const telemetry::RequestRecord> records) {
-  std::string lines;
+  lines_.clear();  // reused: one buffer for every batch
   for (const auto& r : records) {
-    lines += jsonl_request_line(r, options_.bodies);
-    lines += '\n';
+    append_request_line(lines_, r, options_.bodies);
+    lines_ += '\n';
   }
-  write(lines, records.size());
+  write(lines_, records.size());
 }
 
 void JsonlExporter::submit_outcomes(std::span<const telemetry::OutcomeEvent> outcomes) {
   std::string lines;
   for (const auto& e : outcomes) {
-    lines += jsonl_outcome_line(e);
+    append_outcome_line(lines, e);
     lines += '\n';
   }
   write(lines, outcomes.size());

@@ -50,6 +50,7 @@ class JsonlExporter final : public Exporter {
   std::FILE* file_ = nullptr;  // stdout is not closed
   ExportStats stats_;
   mutable std::mutex mu_;      // stats_ (read from any thread), file_ (stop)
+  std::string lines_;          // the batch being written (submit's thread only)
 };
 
 // Convenience for the composition root: the exporter as its interface.

@@ -1,5 +1,6 @@
 #include "telemetry/pipeline.h"
 
+#include <algorithm>
 #include <bit>
 
 namespace sy::telemetry {
@@ -20,7 +21,7 @@ void Pipeline::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-bool Pipeline::submit(RequestRecord&& record) noexcept {
+bool Pipeline::submit(const RequestRecord& record) noexcept {
   size_t pos = tail_.load(std::memory_order_relaxed);
   for (;;) {
     Cell& cell = cells_[pos & mask_];
@@ -28,7 +29,12 @@ bool Pipeline::submit(RequestRecord&& record) noexcept {
     const auto diff = static_cast<intptr_t>(seq) - static_cast<intptr_t>(pos);
     if (diff == 0) {
       if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-        cell.record = std::move(record);
+        try {
+          cell.record = record;  // into the cell's own buffers
+        } catch (...) {          // out of memory: an empty record, which the sinks skip
+          cell.record.clear();
+          dropped_.fetch_add(1, std::memory_order_relaxed);
+        }
         cell.sequence.store(pos + 1, std::memory_order_release);
         return true;
       }
@@ -45,7 +51,7 @@ bool Pipeline::pop(RequestRecord& out) {
   Cell& cell = cells_[head_ & mask_];
   const size_t seq = cell.sequence.load(std::memory_order_acquire);
   if (seq != head_ + 1) return false;  // empty (or a producer is still writing it)
-  out = std::move(cell.record);  // the cell keeps moved-from (empty) members: nothing to free
+  std::swap(out, cell.record);  // the cell gets the batch slot's buffers, for the next record
   cell.sequence.store(head_ + mask_ + 1, std::memory_order_release);
   ++head_;
   return true;
@@ -73,21 +79,24 @@ void Pipeline::drain_once(std::vector<RequestRecord>& batch, std::vector<Outcome
     outcomes.clear();
   }
   for (;;) {
-    batch.clear();
-    RequestRecord r;
-    while (batch.size() < options_.max_batch && pop(r)) batch.push_back(std::move(r));
-    if (batch.empty()) break;
-    for (Sink* s : sinks_) s->write(batch);
-    written_.fetch_add(batch.size(), std::memory_order_relaxed);
-    if (batch.size() < options_.max_batch) break;
+    size_t n = 0;
+    while (n < batch.size() && pop(batch[n])) ++n;
+    if (n == 0) break;
+    for (Sink* s : sinks_) s->write(std::span<const RequestRecord>(batch.data(), n));
+    written_.fetch_add(n, std::memory_order_relaxed);
+    for (size_t i = 0; i < n; ++i) {  // large bodies are not kept for the next records
+      for (std::string* body : {&batch[i].request_body, &batch[i].response_body}) {
+        if (body->capacity() > RequestRecord::kKeptBodyBytes) std::string().swap(*body);
+      }
+    }
+    if (n < batch.size()) break;
   }
   const auto now = std::chrono::steady_clock::now();
   for (Sink* s : sinks_) s->tick(now);
 }
 
 void Pipeline::run() {
-  std::vector<RequestRecord> batch;
-  batch.reserve(options_.max_batch);
+  std::vector<RequestRecord> batch(std::max<size_t>(options_.max_batch, 1));
   std::vector<OutcomeEvent> outcomes;
   while (!stopping_.load(std::memory_order_acquire)) {
     drain_once(batch, outcomes);

@@ -6,7 +6,7 @@
 //   telemetry::Pipeline pipeline({.capacity = 8192});
 //   pipeline.add_sink(&log_sink);          // before start()
 //   pipeline.start();
-//   pipeline.submit(std::move(record));    // from any worker
+//   pipeline.submit(record);               // from any worker
 //   pipeline.stop();                       // drains what is queued, then joins
 
 #include <atomic>
@@ -47,8 +47,10 @@ class Pipeline {
 
   void add_sink(Sink* sink);  // before start()
   void start();
-  // Any thread, never blocks; false (and counted as dropped) when the queue is full.
-  bool submit(RequestRecord&& record) noexcept;
+  // Any thread, never blocks; false (and counted as dropped) when the queue is full. The record
+  // is copied into a queue cell, which keeps its strings' buffers from the records it held
+  // before: once warm, nothing is allocated here, and no memory is freed on another thread.
+  bool submit(const RequestRecord& record) noexcept;
   // Any thread (rare: feedback); takes a short lock.
   void submit(OutcomeEvent event);
   // Drains the queue into the sinks and joins the thread. Idempotent.
@@ -67,6 +69,7 @@ class Pipeline {
   };
   bool pop(RequestRecord& out);
   void run();
+  // `batch`: max_batch records, reused (records are swapped with the cells, not destroyed).
   void drain_once(std::vector<RequestRecord>& batch, std::vector<OutcomeEvent>& outcomes);
 
   PipelineOptions options_;

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 namespace sy::telemetry {
 namespace {
@@ -37,7 +38,7 @@ TEST(Pipeline, EveryRecordFromEveryThreadReachesTheSinks) {
       for (int i = 0; i < 5000; ++i) {
         RequestRecord r;
         r.id = std::to_string(t) + "-" + std::to_string(i);
-        EXPECT_TRUE(p.submit(std::move(r)));
+        EXPECT_TRUE(p.submit(r));
       }
     });
   }
@@ -60,7 +61,7 @@ TEST(Pipeline, AFullQueueDropsAndCountsNeverBlocks) {
   for (int i = 0; i < 20; ++i) {
     RequestRecord r;
     r.id = std::to_string(i);
-    accepted += p.submit(std::move(r)) ? 1 : 0;
+    accepted += p.submit(r) ? 1 : 0;
   }
   EXPECT_EQ(accepted, 8);
   EXPECT_EQ(p.dropped(), 12u);
@@ -70,6 +71,74 @@ TEST(Pipeline, AFullQueueDropsAndCountsNeverBlocks) {
   EXPECT_EQ(sink.ids.size(), 8u);  // the first eight, kept
   EXPECT_TRUE(sink.ids.contains("0"));
   EXPECT_TRUE(sink.ids.contains("7"));
+}
+
+// Records whose cells and batch slots held other records before: nothing of those shows.
+class Copy final : public Sink {
+ public:
+  void write(std::span<const RequestRecord> records) override { seen.insert(seen.end(), records.begin(), records.end()); }
+  std::vector<RequestRecord> seen;
+};
+
+TEST(Pipeline, ReusedCellsCarryNothingOfEarlierRecords) {
+  Copy sink;
+  Pipeline p({.capacity = 2, .max_batch = 1});  // two cells, one batch slot: every one reused
+  p.add_sink(&sink);
+  p.start();
+  RequestRecord full;
+  full.router = "a-long-router-name-that-does-not-fit-inline";
+  full.attempts.push_back({.model = "anthropic/claude-sonnet-4-5", .provider = "anthropic", .status = 503});
+  full.request_body = std::string(100'000, 'x');  // larger than a kept body
+  full.tokens_in = 9;
+  full.tts_engine = "espeak";
+  for (int i = 0; i < 6; ++i) {
+    RequestRecord r = (i % 2 == 0) ? full : RequestRecord{};
+    r.id = std::to_string(i);
+    while (!p.submit(r)) std::this_thread::yield();  // the queue is tiny: wait for room (each try
+                                                     // on a full queue counts a drop)
+  }
+  p.stop();
+  ASSERT_EQ(sink.seen.size(), 6u);
+  for (int i = 0; i < 6; ++i) {
+    const RequestRecord& r = sink.seen[static_cast<size_t>(i)];
+    EXPECT_EQ(r.id, std::to_string(i));
+    if (i % 2 == 0) {
+      EXPECT_EQ(r.router, full.router);
+      ASSERT_EQ(r.attempts.size(), 1u);
+      EXPECT_EQ(r.attempts[0].status, 503);
+      EXPECT_EQ(r.request_body.size(), 100'000u);
+      EXPECT_EQ(r.tokens_in, 9);
+    } else {
+      EXPECT_TRUE(r.router.empty()) << i;
+      EXPECT_TRUE(r.attempts.empty()) << i;
+      EXPECT_TRUE(r.request_body.empty()) << i;
+      EXPECT_EQ(r.tokens_in, 0) << i;
+      EXPECT_FALSE(r.spoken()) << i;
+    }
+  }
+}
+
+TEST(RequestRecord, ClearResetsEveryFieldAndLetsLargeBodiesGo) {
+  RequestRecord r;
+  r.id = "req_1";
+  r.ttft_ms = 5;
+  r.tts_first_audio_ms = 7;
+  r.cost_usd = 1;
+  r.stream = true;
+  r.attempts.resize(2);
+  r.request_body = std::string(100'000, 'x');
+  r.response_body = "small";
+  r.clear();
+  RequestRecord fresh;
+  EXPECT_EQ(r.id, fresh.id);
+  EXPECT_EQ(r.ttft_ms, fresh.ttft_ms);
+  EXPECT_EQ(r.tts_first_audio_ms, fresh.tts_first_audio_ms);
+  EXPECT_EQ(r.cost_usd, 0);
+  EXPECT_FALSE(r.stream);
+  EXPECT_TRUE(r.attempts.empty());
+  EXPECT_TRUE(r.request_body.empty());
+  EXPECT_LE(r.request_body.capacity(), RequestRecord::kKeptBodyBytes);
+  EXPECT_TRUE(r.response_body.empty());
 }
 
 }  // namespace

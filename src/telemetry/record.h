@@ -5,7 +5,8 @@
 //
 //   RequestRecord r;
 //   r.id = "req_01H...";  r.time_ms = now_ms;  r.model = "openai/gpt-4o";  ...
-//   telemetry.submit(std::move(r));          // never blocks; counted as dropped when full
+//   telemetry.submit(r);                     // copied into the queue; never blocks; counted as
+//                                            // dropped when full
 
 #include <cstdint>
 #include <string>
@@ -64,6 +65,32 @@ struct RequestRecord {
   double tts_cost_usd = 0;        // at the engine's configured rate (not in cost_usd)
   std::string tts_error;          // the last engine failure ("openai-tts: ..."), "" when none
   bool spoken() const { return !tts_engine.empty() || !tts_error.empty() || tts_chars > 0; }
+
+  // Back to a new record's values, keeping the strings' buffers for the next request (records
+  // are reused: the request path allocates none once warm). Large bodies are let go.
+  void clear() {
+    for (std::string* s : {&id, &key_id, &user, &endpoint, &dialect, &router, &route, &variant, &reason,
+                           &requested_model, &model, &provider, &error_class, &metadata_json, &tts_engine,
+                           &tts_error}) {
+      s->clear();
+    }
+    for (std::string* s : {&request_body, &response_body}) {
+      if (s->capacity() > kKeptBodyBytes) {
+        std::string().swap(*s);
+      } else {
+        s->clear();
+      }
+    }
+    attempts.clear();
+    time_ms = router_version = 0;
+    stream = false;
+    status = 0;
+    ttft_ms = -1;
+    latency_ms = tokens_in = tokens_out = tokens_cached = tokens_reasoning = tts_chars = 0;
+    tts_first_audio_ms = -1;
+    cost_usd = audio_seconds = tts_cost_usd = 0;
+  }
+  static constexpr size_t kKeptBodyBytes = 64 * 1024;
   std::string request_body;  // only when a router or key opts in; else ""
   std::string response_body;
 };
