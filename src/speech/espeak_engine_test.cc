@@ -97,8 +97,12 @@ TEST_F(EspeakEngineTest, AudioArrivesOnTheWorkerThreadInOrder) {
   CollectSink sink;
   Result<void> r = speak(kHello, sink);
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_GE(sink.pieces, 2);
   for (const std::thread::id id : sink.threads) EXPECT_EQ(id, std::this_thread::get_id());
+  // Pieces as they are made: seconds of speech come in many (how many the worker takes at once
+  // depends on the machine's load, so only a long text is counted on).
+  CollectSink long_sink;
+  ASSERT_TRUE(speak(long_text(20), long_sink));
+  EXPECT_GE(long_sink.pieces, 2);
   EXPECT_GE(sink.seconds(), 0.8);
   EXPECT_LE(sink.seconds(), 5.0);
   EXPECT_GT(audio::rms(sink.samples), 500);
@@ -179,8 +183,6 @@ TEST_F(EspeakEngineTest, TwoConcurrentCallsBothComplete) {
   ASSERT_TRUE(espeak);
   expect_same_speech(a.samples, direct(**espeak, std::string(kHello), "alloy"));
   expect_same_speech(b.samples, direct(**espeak, "Another voice, another text.", "onyx"));
-  EXPECT_GE(a.pieces, 2);
-  EXPECT_GE(b.pieces, 2);
 }
 
 // A sink that asks for the call to be cancelled once audio came.
