@@ -56,6 +56,8 @@ struct EngineConfig {
   // names and the ids they map to.
   std::vector<std::pair<std::string, std::string>> voices;
   double usd_per_million_chars = 0;  // what synthesis costs at the provider's rates
+  // A piece with no audio by then is cancelled and spoken by the next engine (a hung engine).
+  int64_t first_audio_timeout_ms = 5000;
 };
 
 class TtsEngine {

@@ -23,11 +23,13 @@ Result<void> read_string(const bj::object& o, std::string_view key, std::string_
 Result<EngineConfig> read_engine(const bj::value& v, const std::string& path) {
   if (!v.is_object()) return tl::unexpected(bad(path, "must be a mapping {name, kind, ...}").error());
   const bj::object& o = v.as_object();
-  static constexpr std::string_view kKeys[] = {"name", "kind", "base_url", "api_key", "model", "voices", "usd_per_million_chars"};
+  static constexpr std::string_view kKeys[] = {"name", "kind", "base_url", "api_key", "model", "voices", "usd_per_million_chars",
+                                               "first_audio_timeout_ms"};
   for (const auto& kv : o) {
     if (std::find(std::begin(kKeys), std::end(kKeys), std::string_view(kv.key())) == std::end(kKeys)) {
       return tl::unexpected(bad(fmt::format("{}.{}", path, std::string_view(kv.key())),
-                                "is not a setting; use name, kind, base_url, api_key, model, voices, usd_per_million_chars")
+                                "is not a setting; use name, kind, base_url, api_key, model, voices, usd_per_million_chars, "
+                                "first_audio_timeout_ms")
                                 .error());
     }
   }
@@ -52,6 +54,12 @@ Result<EngineConfig> read_engine(const bj::value& v, const std::string& path) {
       return tl::unexpected(bad(path + ".usd_per_million_chars", "must be a number ≥ 0").error());
     }
     e.usd_per_million_chars = price->to_number<double>();
+  }
+  if (const bj::value* t = o.if_contains("first_audio_timeout_ms"); t != nullptr && !t->is_null()) {
+    if (!t->is_int64() || t->as_int64() <= 0) {
+      return tl::unexpected(bad(path + ".first_audio_timeout_ms", "must be a whole number of milliseconds > 0").error());
+    }
+    e.first_audio_timeout_ms = t->as_int64();
   }
   return e;
 }

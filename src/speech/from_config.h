@@ -5,7 +5,8 @@
 //     engines:
 //       - {name: espeak, kind: espeak}
 //       - {name: openai-tts, kind: openai, base_url: "https://api.openai.com/v1",
-//          api_key: "${OPENAI_API_KEY}", model: gpt-4o-mini-tts, usd_per_million_chars: 15}
+//          api_key: "${OPENAI_API_KEY}", model: gpt-4o-mini-tts, usd_per_million_chars: 15,
+//          first_audio_timeout_ms: 3000}
 //       - {name: eleven, kind: elevenlabs, base_url: "https://api.elevenlabs.io",
 //          api_key: "${ELEVENLABS_API_KEY}", model: eleven_flash_v2_5,
 //          voices: {alloy: 21m00Tcm4TlvDq8ikWAM}}

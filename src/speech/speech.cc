@@ -1,10 +1,15 @@
 #include "speech/speech.h"
 
+#include <variant>
+
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 namespace sy::speech {
+
+using namespace boost::asio::experimental::awaitable_operators;
 
 Result<std::vector<const TtsEngine*>> Engines::plan(std::string_view model, std::string_view param) const {
   std::vector<const TtsEngine*> plan;
@@ -56,7 +61,7 @@ class Speech::Sink final : public PcmSink {
 };
 
 Speech::Speech(SpeechOptions options, http::Client& client, const boost::asio::any_io_executor& ex)
-    : options_(std::move(options)), client_(client), chunker_(options_.chunker), work_(ex), ready_(ex) {
+    : options_(std::move(options)), client_(client), client_executor_(ex), chunker_(options_.chunker), work_(ex), ready_(ex) {
   auto encoder = audio::Encoder::make(options_.format, options_.streaming);
   if (encoder) {
     encoder_ = std::move(*encoder);
@@ -133,6 +138,13 @@ http::Task<void> Speech::run() {
   ready_.notify();
 }
 
+http::Task<void> Speech::watchdog(boost::asio::steady_timer& limit, const Sink& sink) {
+  co_await limit.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  if (!sink.got_audio) co_return;  // too late: the race ends here
+  limit.expires_at(Clock::time_point::max());  // audio came: wait until the engine is done
+  co_await limit.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+}
+
 http::Task<void> Speech::speak(std::string piece) {
   emit(true, piece);
   while (engine_ < options_.engines.size() && !cancelled_) {
@@ -142,7 +154,14 @@ http::Task<void> Speech::speak(std::string piece) {
                                .model = engine_ == 0 ? std::string_view(options_.model) : std::string_view(),
                                .speed = options_.speed};
     Sink sink(*this);
-    Result<void> spoken = co_await engine.speak(request, client_, sink);
+    // The engine's call races a watchdog: no audio by the engine's first-audio limit, and the
+    // call is cancelled (an engine that hangs fails over like one that errs).
+    boost::asio::steady_timer limit(client_executor_, std::chrono::milliseconds(engine.config().first_audio_timeout_ms));
+    auto race = engine.speak(request, client_, sink) || watchdog(limit, sink);
+    std::variant<Result<void>, std::monostate> raced = co_await std::move(race);
+    Result<void> spoken = raced.index() == 0 ? std::move(std::get<0>(raced))
+                                             : fail(ErrorCode::kUpstreamTimeout,
+                                                    fmt::format("no audio within {} ms", engine.config().first_audio_timeout_ms));
     if (spoken) {
       if (stats_.engine.empty()) stats_.engine = engine.name();
       stats_.chars += static_cast<int64_t>(piece.size());

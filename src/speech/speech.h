@@ -102,10 +102,13 @@ class Speech {
  private:
   class Sink;
   http::Task<void> speak(std::string piece);
+  // Ends when `limit` passes with no audio in `sink`; else only when cancelled.
+  static http::Task<void> watchdog(boost::asio::steady_timer& limit, const Sink& sink);
   void emit(bool transcript, std::string bytes);
 
   SpeechOptions options_;
   http::Client& client_;
+  boost::asio::any_io_executor client_executor_;  // the worker's: timers
   Chunker chunker_;
   std::unique_ptr<audio::Encoder> encoder_;
   std::deque<std::string> pieces_;  // waiting to be spoken

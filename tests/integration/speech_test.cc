@@ -55,6 +55,7 @@ tts:
     - {{name: espeak, kind: espeak}}
     - {{name: openai-tts, kind: openai, base_url: "http://127.0.0.1:{0}/v1", api_key: k, model: gpt-4o-mini-tts, usd_per_million_chars: 15}}
     - {{name: down-tts, kind: openai, base_url: "http://127.0.0.1:{0}/v1", api_key: k, model: tts-1/status-503}}
+    - {{name: hung-tts, kind: openai, base_url: "http://127.0.0.1:{0}/v1", api_key: k, model: tts-1/hang, first_audio_timeout_ms: 300}}
     - {{name: eleven, kind: elevenlabs, base_url: "http://127.0.0.1:{0}", api_key: k, model: eleven_flash_v2_5,
         voices: {{alloy: 21m00Tcm4TlvDq8ikWAM}}}}
 )",
@@ -208,6 +209,20 @@ TEST_F(Speech, EnginesFailOverAndTheRecordSaysSo) {
   const bj::value rec = record(r.header("x-switchyard-request-id"));
   EXPECT_EQ(rec.at("speech").at("engine"), "espeak");
   EXPECT_NE(std::string(rec.at("speech").at("error").as_string()).find("down-tts"), std::string::npos) << rec;
+}
+
+// An engine that never answers is cut off at its first-audio limit, and the next one speaks.
+TEST_F(Speech, AHungEngineFailsOverAtItsFirstAudioLimit) {
+  const auto start = std::chrono::steady_clock::now();
+  const Reply r = call(port_, "POST", "/v1/chat/completions",
+                       chat_body("mock/len-8", false, R"(,"audio":{"voice":"alloy","format":"pcm16","model":"hung-tts"})"));
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_GT(b64(bj::parse(r.body).at("choices").at(0).at("message").at("audio").at("data")).size(), 24000u);
+  EXPECT_LT(took, std::chrono::seconds(10));  // not the upstream read timeout (300 s)
+  const bj::value rec = record(r.header("x-switchyard-request-id"));
+  EXPECT_NE(std::string(rec.at("speech").at("error").as_string()).find("no audio within 300 ms"), std::string::npos) << rec;
+  EXPECT_EQ(rec.at("speech").at("engine"), "espeak");
 }
 
 TEST_F(Speech, RemoteEnginesSpeakTheirProtocols) {
