@@ -1,5 +1,6 @@
 #include "export/google_auth.h"
 
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -10,6 +11,8 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+
+#include "core/base64.h"
 
 namespace sy::exports {
 namespace json = boost::json;
@@ -63,16 +66,8 @@ Result<ServiceAccountKey> ServiceAccountKey::load(const std::string& path) {
   return key;
 }
 
-std::string base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(data.data()),
-                                static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 std::string base64url(std::string_view data) {
-  std::string out = base64(data);
+  std::string out = base64_encode(data);
   while (!out.empty() && out.back() == '=') out.pop_back();
   for (char& c : out) {
     if (c == '+') c = '-';

@@ -38,8 +38,6 @@ struct ServiceAccountKey {
 
 // base64 without padding, URL alphabet (RFC 4648 §5), as JWTs use.
 std::string base64url(std::string_view data);
-// Standard base64 with padding (HTTP Basic credentials).
-std::string base64(std::string_view data);
 
 // "<header>.<claims>.<signature>", each base64url; RS256 = RSASSA-PKCS1-v1_5 with SHA-256.
 Result<std::string> sign_jwt_rs256(std::string_view header_json, std::string_view claims_json, std::string_view private_key_pem);

@@ -1,5 +1,6 @@
 // The pieces under the exporters: base64, gzip, RS256 JWTs, service-account keys.
 #include "export/google_auth.h"
+#include "core/base64.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -24,10 +25,10 @@ const testing::RsaKeyPair& key_pair() {
 }
 
 TEST(Base64, StandardAndUrlAlphabets) {
-  EXPECT_EQ(base64(""), "");
-  EXPECT_EQ(base64("f"), "Zg==");
-  EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
-  EXPECT_EQ(base64("user:secret"), "dXNlcjpzZWNyZXQ=");
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode("user:secret"), "dXNlcjpzZWNyZXQ=");
   EXPECT_EQ(base64url("f"), "Zg");
   EXPECT_EQ(base64url("\xfb\xff"), "-_8");
   EXPECT_EQ(base64_decode(base64url("\xfb\xff\x01")), "\xfb\xff\x01");

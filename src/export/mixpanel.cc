@@ -1,5 +1,6 @@
 #include "export/mixpanel.h"
 
+
 #include <algorithm>
 #include <array>
 #include <boost/json/parse.hpp>
@@ -7,6 +8,7 @@
 #include <cctype>
 #include <fmt/format.h>
 
+#include "core/base64.h"
 #include "export/google_auth.h"
 #include "export/gzip.h"
 #include "export/http_poster.h"
@@ -48,8 +50,8 @@ class MixpanelDestination final : public Destination {
   MixpanelDestination(const MixpanelOptions& options, http::Url url)
       : url_(std::move(url)), poster_(options.http), gzip_(options.gzip) {
     const bool service_account = !options.service_account_username.empty();
-    authorization_ = "Basic " + (service_account ? base64(options.service_account_username + ":" + options.service_account_secret)
-                                                 : base64(options.project_token + ":"));
+    authorization_ = "Basic " + (service_account ? base64_encode(options.service_account_username + ":" + options.service_account_secret)
+                                                 : base64_encode(options.project_token + ":"));
     target_ = "/import?strict=1";
     if (service_account) target_ += "&project_id=" + options.project_id;
   }

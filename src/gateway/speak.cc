@@ -9,6 +9,7 @@
 #include "core/base64.h"
 #include "core/json_scan.h"
 #include "gateway/gateway.h"
+#include "gateway/spoken.h"
 #include "speech/engine.h"
 #include "speech/speech.h"
 
@@ -93,6 +94,7 @@ http::Task<Result<bool>> Gateway::speak(http::Request& req, http::Response& res,
   const bool sse = body->stream_format == "sse";
   bool began = false;
   bool gone = false;
+  speech::Clock::time_point first_out{};  // when the first audio went to the client
   std::string out;
   for (;;) {
     out.clear();
@@ -108,7 +110,8 @@ http::Task<Result<bool>> Gateway::speak(http::Request& req, http::Response& res,
     }
     if (!out.empty() && !gone) {
       if (!began) {
-        if (ctx.record != nullptr) ctx.record->ttft_ms = std::chrono::duration_cast<std::chrono::milliseconds>(speech::Clock::now() - ctx.started).count();
+        first_out = speech::Clock::now();
+        if (ctx.record != nullptr) ctx.record->ttft_ms = std::chrono::duration_cast<std::chrono::milliseconds>(first_out - ctx.started).count();
         const std::array<http::Header, 1> h{http::Header{"x-switchyard-request-id", ctx.request_id}};
         began = co_await res.begin_stream(200, sse ? "text/event-stream; charset=utf-8" : audio::content_type(*format), h);
         gone = !began;
@@ -122,12 +125,7 @@ http::Task<Result<bool>> Gateway::speak(http::Request& req, http::Response& res,
   while (running) co_await done.wait();
   const speech::SpeechStats& s = speech.stats();
   if (telemetry::RequestRecord* log = ctx.record) {
-    log->tts_engine = s.engine;
-    log->tts_chars = s.chars;
-    log->audio_seconds = s.seconds();
-    log->tts_cost_usd = s.cost_usd;
-    log->tts_error = s.error;
-    log->tts_first_audio_ms = log->ttft_ms;
+    log_speech(*log, s, first_out, ctx.started);
     log->model = s.engine;
   }
   if (!began) {

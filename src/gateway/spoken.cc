@@ -49,9 +49,21 @@ int64_t unix_now() {
 }  // namespace
 
 SpokenResponse::SpokenResponse(http::Response& inner, speech::Speech& speech, const ClientDialect& dialect,
-                               const boost::asio::any_io_executor& ex, std::string audio_id, bool stream)
-    : inner_(inner), speech_(speech), dialect_(dialect), ex_(ex), audio_id_(std::move(audio_id)), stream_(stream),
+                               const boost::asio::any_io_executor& ex, std::string audio_id)
+    : inner_(inner), speech_(speech), dialect_(dialect), ex_(ex), audio_id_(std::move(audio_id)),
       write_free_(ex), pump_done_(ex), speech_done_(ex), expires_at_(unix_now() + 3600) {}
+
+void log_speech(telemetry::RequestRecord& log, const speech::SpeechStats& stats, speech::Clock::time_point first_audio,
+                speech::Clock::time_point started) {
+  log.tts_engine = stats.engine;
+  log.tts_chars = stats.chars;
+  log.audio_seconds = stats.seconds();
+  log.tts_cost_usd = stats.cost_usd;
+  log.tts_error = stats.error;
+  if (first_audio != speech::Clock::time_point{}) {
+    log.tts_first_audio_ms = std::chrono::duration_cast<std::chrono::milliseconds>(first_audio - started).count();
+  }
+}
 
 http::Task<bool> SpokenResponse::send(int status, std::string_view content_type, std::string_view body,
                                       std::span<const http::Header> headers) {
@@ -306,21 +318,11 @@ http::Task<Result<bool>> Gateway::chat_with_speech(http::Request& req, http::Res
   speech::Speech speech({.engines = std::move(*plan), .voice = audio->voice, .model = named_engine ? std::string() : audio->model,
                          .format = *format, .streaming = stream},
                         client_, ex);
-  SpokenResponse spoken(res, speech, dialect, ex, fmt::format("audio_{}", ctx.request_id), stream);
+  SpokenResponse spoken(res, speech, dialect, ex, fmt::format("audio_{}", ctx.request_id));
   ctx.speaking = true;
   auto r = co_await chat_completions(req, spoken, dialect, ctx);
   co_await spoken.close();
-  if (telemetry::RequestRecord* log = ctx.record) {
-    const speech::SpeechStats& s = speech.stats();
-    log->tts_engine = s.engine;
-    log->tts_chars = s.chars;
-    log->audio_seconds = s.seconds();
-    log->tts_cost_usd = s.cost_usd;
-    log->tts_error = s.error;
-    if (spoken.first_audio() != speech::Clock::time_point{}) {
-      log->tts_first_audio_ms = std::chrono::duration_cast<std::chrono::milliseconds>(spoken.first_audio() - ctx.started).count();
-    }
-  }
+  if (ctx.record != nullptr) log_speech(*ctx.record, speech.stats(), spoken.first_audio(), ctx.started);
   co_return r;
 }
 

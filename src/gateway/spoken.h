@@ -4,7 +4,7 @@
 // writes it, is spoken as it comes (speech/speech.h), and the audio is written into the same
 // answer in OpenAI's audio-output shape.
 //
-//   SpokenResponse spoken(res, speech, dialect, ex, "audio_req_01H…", stream);
+//   SpokenResponse spoken(res, speech, dialect, ex, "audio_req_01H…");
 //   co_await relay(..., spoken, ...);         // writes text as always
 //   co_await spoken.close();                  // the speech is over before the frame goes
 //
@@ -22,13 +22,19 @@
 #include "gateway/dialect.h"
 #include "http/message.h"
 #include "speech/speech.h"
+#include "telemetry/record.h"
 
 namespace sy::gateway {
+
+// The speech's figures into the request's record; `first_audio`: when the first audio byte went
+// to the client ({} when none did), `started`: when the request arrived.
+void log_speech(telemetry::RequestRecord& log, const speech::SpeechStats& stats, speech::Clock::time_point first_audio,
+                speech::Clock::time_point started);
 
 class SpokenResponse final : public http::Response {
  public:
   SpokenResponse(http::Response& inner, speech::Speech& speech, const ClientDialect& dialect,
-                 const boost::asio::any_io_executor& ex, std::string audio_id, bool stream);
+                 const boost::asio::any_io_executor& ex, std::string audio_id);
 
   http::Task<bool> send(int status, std::string_view content_type, std::string_view body,
                         std::span<const http::Header> headers) override;
@@ -61,7 +67,6 @@ class SpokenResponse final : public http::Response {
   const ClientDialect& dialect_;
   boost::asio::any_io_executor ex_;
   std::string audio_id_;
-  bool stream_;
   std::string chunk_head_;  // `{"id":…,"object":"chat.completion.chunk","created":…,"model":…,`
   std::string partial_;     // an event the relay wrote in part
   std::string held_;        // events after the text's end, written once the speech is over

@@ -23,6 +23,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "audio/wav.h"
+#include "core/base64.h"
 #include "core/ids.h"
 #include "core/json_scan.h"
 #include "mock/behaviour.h"
@@ -155,7 +157,7 @@ tl::expected<SpeechRequest, Rejection> parse(const std::string& body) {
 
 void append_delta(std::string& out, std::string_view audio) {
   out += R"(data: {"type":"speech.audio.delta","audio":")";
-  append_base64(out, audio);
+  base64_append(out, audio);
   out += "\"}\n\n";
 }
 
@@ -198,7 +200,7 @@ Task<void> openai_speech(Request& req, Response& res) {
   const bool sse = p->sse;
   auto piece = [&](int i) {
     audio.clear();
-    if (i == 0 && p->wav) append_wav_header(audio, kSampleRate, std::nullopt);
+    if (i == 0 && p->wav) audio += audio::wav_header(kSampleRate, 1, audio::kWavUnknownSize);
     signal.render_piece(i, audio);
   };
   auto emit = [&](int i, std::string& out) {

@@ -143,46 +143,6 @@ size_t count_characters(std::string_view text) {
   }));
 }
 
-void append_base64(std::string& out, std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  out.reserve(out.size() + (bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  auto byte = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[k])); };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-    for (int shift = 18; shift >= 0; shift -= 6) out += kAlphabet[(v >> shift) & 63];
-  }
-  if (const size_t rest = bytes.size() - i; rest > 0) {
-    const uint32_t v = byte(i) << 16 | (rest == 2 ? byte(i + 1) << 8 : 0);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-}
-
-void append_wav_header(std::string& out, int sample_rate, std::optional<uint32_t> data_bytes) {
-  auto u32 = [&](uint32_t v) {
-    for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xFF);
-  };
-  auto u16 = [&](uint32_t v) {
-    out += static_cast<char>(v & 0xFF);
-    out += static_cast<char>((v >> 8) & 0xFF);
-  };
-  const auto rate = static_cast<uint32_t>(sample_rate);
-  out += "RIFF";
-  u32(data_bytes ? 36 + *data_bytes : 0xFFFFFFFFu);
-  out += "WAVEfmt ";
-  u32(16);        // fmt chunk size
-  u16(1);         // PCM
-  u16(1);         // mono
-  u32(rate);
-  u32(rate * 2);  // bytes per second
-  u16(2);         // block align
-  u16(16);        // bits per sample
-  out += "data";
-  u32(data_bytes.value_or(0xFFFFFFFFu));
-}
 
 Behaviour paced(Behaviour b) {
   b.gap = std::chrono::duration_cast<std::chrono::microseconds>(SpeechSignal::kPiece) / std::max(1, b.pace);

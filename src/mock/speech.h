@@ -71,12 +71,6 @@ class SpeechSignal {
 // Code points in UTF-8 `text` (bytes that do not continue a sequence).
 size_t count_characters(std::string_view text);
 
-// Appends standard base64 (RFC 4648 §4, with padding).
-void append_base64(std::string& out, std::string_view bytes);
-
-// Appends the 44-byte header of a mono 16-bit PCM WAV file holding `data_bytes` of samples; without
-// a size (a stream whose length is not known up front) the RIFF and data sizes are 0xFFFFFFFF.
-void append_wav_header(std::string& out, int sample_rate, std::optional<uint32_t> data_bytes);
 
 // The behaviour `b` with `gap` set to the time between pieces at its pace (kPiece / pace), for
 // write_deltas (mock/stream.h).

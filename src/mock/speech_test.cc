@@ -149,21 +149,6 @@ TEST(SpeechSignal, VoicedDeterministicAndTheSameInAnyPieces) {
   EXPECT_EQ(le16(whole, 2 * at), 0u);
 }
 
-TEST(SpeechSignal, Base64AndWavHeader) {
-  const std::array<std::pair<std::string_view, std::string_view>, 5> cases{
-      {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foobar", "Zm9vYmFy"}}};
-  for (const auto& [in, want] : cases) {
-    std::string out;
-    append_base64(out, in);
-    EXPECT_EQ(out, want);
-  }
-  std::string h;
-  append_wav_header(h, 16000, 3200u);
-  ASSERT_EQ(h.size(), 44u);
-  EXPECT_EQ(le32(h, 4), 36u + 3200u);
-  EXPECT_EQ(le32(h, 40), 3200u);
-}
-
 // --- over loopback ---
 
 class MockSpeech : public ::testing::Test {
