@@ -13,6 +13,42 @@
 namespace sy::json {
 namespace {
 
+// True when one of the 8 bytes in `v` is '"', '\\' or a control character (SWAR).
+bool special_in(uint64_t v) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const auto zero_byte = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  const uint64_t below_space = (v - kOnes * 0x20) & ~v & kHigh;
+  return (zero_byte(v ^ (kOnes * '"')) | zero_byte(v ^ (kOnes * '\\')) | below_space) != 0;
+}
+
+// The offset of the first '"', '\\' or control character at or after `pos`, or an offset
+// at most 7 bytes before the end (the byte loop takes it from there). Most of a chat body
+// is message text, so this is where a scan (and append_quoted) spends its time.
+size_t skip_plain(std::string_view s, size_t pos) {
+  const char* p = s.data() + pos;
+  const char* const end = s.data() + s.size();
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i last_control = _mm_set1_epi8(0x1f);
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, last_control), last_control);  // v <= 0x1f
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), control);
+    if (const int mask = _mm_movemask_epi8(hit); mask != 0) return static_cast<size_t>(p - s.data()) + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    p += 16;
+  }
+#endif
+  while (end - p >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    if (special_in(v)) break;
+    p += 8;
+  }
+  return static_cast<size_t>(p - s.data());
+}
+
 class Scanner {
  public:
   Scanner(std::string_view text, ScanOptions options) : s_(text), options_(options) {}
@@ -195,46 +231,10 @@ class Scanner {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
   }
 
-  // True when one of the 8 bytes in `v` is '"', '\\' or a control character (SWAR).
-  static bool special_in(uint64_t v) {
-    constexpr uint64_t kOnes = 0x0101010101010101ULL;
-    constexpr uint64_t kHigh = 0x8080808080808080ULL;
-    const auto zero_byte = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-    const uint64_t below_space = (v - kOnes * 0x20) & ~v & kHigh;
-    return (zero_byte(v ^ (kOnes * '"')) | zero_byte(v ^ (kOnes * '\\')) | below_space) != 0;
-  }
-
-  // The offset of the first '"', '\\' or control character at or after `pos`, or an offset
-  // at most 7 bytes before the end (the byte loop takes it from there). Most of a chat body
-  // is message text, so this is where a scan spends its time.
-  size_t skip_plain(size_t pos) const {
-    const char* p = s_.data() + pos;
-    const char* const end = s_.data() + s_.size();
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    const __m128i last_control = _mm_set1_epi8(0x1f);
-    while (end - p >= 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, last_control), last_control);  // v <= 0x1f
-      const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), control);
-      if (const int mask = _mm_movemask_epi8(hit); mask != 0) return static_cast<size_t>(p - s_.data()) + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-      p += 16;
-    }
-#endif
-    while (end - p >= 8) {
-      uint64_t v;
-      std::memcpy(&v, p, 8);
-      if (special_in(v)) break;
-      p += 8;
-    }
-    return static_cast<size_t>(p - s_.data());
-  }
-
   bool string() {
     ++pos_;  // opening quote
     while (pos_ < s_.size()) {
-      pos_ = skip_plain(pos_);
+      pos_ = skip_plain(s_, pos_);
       if (pos_ >= s_.size()) break;
       const auto c = static_cast<unsigned char>(s_[pos_]);
       if (c == '"') {
@@ -403,24 +403,26 @@ std::string unescape(std::string_view raw) {
 void append_quoted(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  // Runs that need no escape go in whole: most strings are one run.
+  size_t run = 0;
+  for (size_t i = skip_plain(s, 0); i < s.size(); i = skip_plain(s, i + 1)) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += ch;
-        }
+      default: {
+        const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out.append(escape, sizeof escape);
+      }
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
 }
 

@@ -81,6 +81,24 @@ TEST(JsonQuote, RoundTrips) {
   EXPECT_EQ(unescape(out), "he said \"hi\"\n\x01");
 }
 
+// Escapes are written between runs copied whole: at the start, the end, back to back.
+TEST(JsonQuote, EscapesBetweenRuns) {
+  auto quoted = [](std::string_view s) {
+    std::string out = "x";  // appends to what is there
+    append_quoted(out, s);
+    return out;
+  };
+  EXPECT_EQ(quoted(""), R"(x"")");
+  EXPECT_EQ(quoted("\\"), R"(x"\\")");
+  EXPECT_EQ(quoted("\"a\tb\r\n"), R"(x"\"a\tb\r\n")");
+  EXPECT_EQ(quoted("\x1f\x1f"), R"(x"\u001f\u001f")");
+  EXPECT_EQ(quoted("caf\xC3\xA9 \x7f"), "x\"caf\xC3\xA9 \x7f\"");
+  for (size_t at = 0; at < 12; ++at) {
+    const std::string s = std::string(at, 'a') + "\"" + std::string(11 - at, 'b');
+    EXPECT_EQ(unescape(quoted(s).substr(1)), s) << at;
+  }
+}
+
 // Strings are skipped eight bytes at a time: what ends or breaks a string must be found at
 // every offset within such a block, and multi-byte UTF-8 must pass.
 TEST(JsonScan, StringSpecialsFoundAtEveryOffset) {
