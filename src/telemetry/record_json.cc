@@ -11,12 +11,11 @@
 namespace sy::telemetry {
 namespace {
 
-void key(std::string& out, std::string_view k) {
-  if (out.back() != '{') out += ',';
-  out += '"';
-  out += k;
-  out += "\":";
-}
+// Keys come with their punctuation, written by K("name") as `,"name":` (objects open with their
+// first member written out): one append of a literal each.
+#define K(name) ",\"" name "\":"
+
+void key(std::string& out, std::string_view k) { out.append(k.data(), k.size()); }
 
 void text(std::string& out, std::string_view k, std::string_view v) {
   key(out, k);
@@ -83,93 +82,91 @@ void append_time(std::string& out, int64_t unix_ms) {
 }
 
 void append_json(std::string& out, const RequestRecord& r, bool bodies) {
-  out += '{';
-  text(out, "id", r.id);
-  key(out, "time");
+  text(out, "{\"id\":", r.id);
+  key(out, K("time"));
   out += '"';
   append_time(out, r.time_ms);
   out += '"';
-  number(out, "time_ms", r.time_ms);
-  text(out, "key_id", r.key_id);
-  text(out, "user", r.user);
-  text(out, "endpoint", r.endpoint);
-  text(out, "dialect", r.dialect);
-  text(out, "router", r.router);
-  optional_number(out, "router_version", r.router.empty() ? -1 : r.router_version);
-  text(out, "route", r.route);
-  text(out, "variant", r.variant);
-  text(out, "reason", r.reason);
-  text(out, "requested_model", r.requested_model);
-  text(out, "model", r.model);
-  text(out, "provider", r.provider);
-  key(out, "stream");
+  number(out, K("time_ms"), r.time_ms);
+  text(out, K("key_id"), r.key_id);
+  text(out, K("user"), r.user);
+  text(out, K("endpoint"), r.endpoint);
+  text(out, K("dialect"), r.dialect);
+  text(out, K("router"), r.router);
+  optional_number(out, K("router_version"), r.router.empty() ? -1 : r.router_version);
+  text(out, K("route"), r.route);
+  text(out, K("variant"), r.variant);
+  text(out, K("reason"), r.reason);
+  text(out, K("requested_model"), r.requested_model);
+  text(out, K("model"), r.model);
+  text(out, K("provider"), r.provider);
+  key(out, K("stream"));
   out += r.stream ? "true" : "false";
-  number(out, "status", r.status);
-  text(out, "error_class", r.error_class);
-  optional_number(out, "ttft_ms", r.ttft_ms);
-  number(out, "latency_ms", r.latency_ms);
-  number(out, "tokens_in", r.tokens_in);
-  number(out, "tokens_out", r.tokens_out);
-  number(out, "tokens_cached", r.tokens_cached);
-  number(out, "tokens_reasoning", r.tokens_reasoning);
-  usd(out, "cost_usd", r.cost_usd);
-  key(out, "metadata");
+  number(out, K("status"), r.status);
+  text(out, K("error_class"), r.error_class);
+  optional_number(out, K("ttft_ms"), r.ttft_ms);
+  number(out, K("latency_ms"), r.latency_ms);
+  number(out, K("tokens_in"), r.tokens_in);
+  number(out, K("tokens_out"), r.tokens_out);
+  number(out, K("tokens_cached"), r.tokens_cached);
+  number(out, K("tokens_reasoning"), r.tokens_reasoning);
+  usd(out, K("cost_usd"), r.cost_usd);
+  key(out, K("metadata"));
   out += r.metadata_json.empty() ? std::string_view("{}") : std::string_view(r.metadata_json);
-  key(out, "speech");
+  key(out, K("speech"));
   if (!r.spoken()) {
     out += "null";
   } else {
-    out += '{';
-    text(out, "engine", r.tts_engine);
-    number(out, "chars", r.tts_chars);
-    usd(out, "audio_seconds", r.audio_seconds);
-    optional_number(out, "first_audio_ms", r.tts_first_audio_ms);
-    usd(out, "cost_usd", r.tts_cost_usd);
-    text(out, "error", r.tts_error);
+    text(out, "{\"engine\":", r.tts_engine);
+    number(out, K("chars"), r.tts_chars);
+    usd(out, K("audio_seconds"), r.audio_seconds);
+    optional_number(out, K("first_audio_ms"), r.tts_first_audio_ms);
+    usd(out, K("cost_usd"), r.tts_cost_usd);
+    text(out, K("error"), r.tts_error);
     out += '}';
   }
-  key(out, "attempts");
+  key(out, K("attempts"));
   out += '[';
   for (const auto& a : r.attempts) {
     if (out.back() != '[') out += ',';
-    out += '{';
-    text(out, "model", a.model);
-    text(out, "provider", a.provider);
-    number(out, "status", a.status);
-    text(out, "error_class", a.error_class);
-    number(out, "start_ms", a.start_ms);
-    number(out, "duration_ms", a.duration_ms);
-    optional_number(out, "ttft_ms", a.ttft_ms);
-    key(out, "served");
+    text(out, "{\"model\":", a.model);
+    text(out, K("provider"), a.provider);
+    number(out, K("status"), a.status);
+    text(out, K("error_class"), a.error_class);
+    number(out, K("start_ms"), a.start_ms);
+    number(out, K("duration_ms"), a.duration_ms);
+    optional_number(out, K("ttft_ms"), a.ttft_ms);
+    key(out, K("served"));
     out += a.served ? "true" : "false";
-    number(out, "tokens_in", a.tokens_in);
-    number(out, "tokens_out", a.tokens_out);
-    usd(out, "cost_usd", a.cost_usd);
+    number(out, K("tokens_in"), a.tokens_in);
+    number(out, K("tokens_out"), a.tokens_out);
+    usd(out, K("cost_usd"), a.cost_usd);
     out += '}';
   }
   out += ']';
   if (bodies) {
-    text(out, "request_body", r.request_body);
-    text(out, "response_body", r.response_body);
+    text(out, K("request_body"), r.request_body);
+    text(out, K("response_body"), r.response_body);
   }
   out += '}';
 }
 
 void append_json(std::string& out, const OutcomeEvent& e) {
-  out += '{';
-  text(out, "event_id", e.event_id);
-  key(out, "time");
+  text(out, "{\"event_id\":", e.event_id);
+  key(out, K("time"));
   out += '"';
   append_time(out, e.time_ms);
   out += '"';
-  number(out, "time_ms", e.time_ms);
-  text(out, "request_id", e.request_id);
-  text(out, "user", e.user);
-  text(out, "router", e.router);
-  text(out, "name", e.name);
-  key(out, "value");
+  number(out, K("time_ms"), e.time_ms);
+  text(out, K("request_id"), e.request_id);
+  text(out, K("user"), e.user);
+  text(out, K("router"), e.router);
+  text(out, K("name"), e.name);
+  key(out, K("value"));
   fmt::format_to(std::back_inserter(out), "{}", e.value);
   out += '}';
 }
+
+#undef K
 
 }  // namespace sy::telemetry
