@@ -98,16 +98,21 @@ void Pipeline::drain_once(std::vector<RequestRecord>& batch, std::vector<Outcome
 void Pipeline::run() {
   std::vector<RequestRecord> batch(std::max<size_t>(options_.max_batch, 1));
   std::vector<OutcomeEvent> outcomes;
-  while (!stopping_.load(std::memory_order_acquire)) {
+  for (;;) {
     drain_once(batch, outcomes);
-    std::this_thread::sleep_for(options_.poll);
+    std::unique_lock lock(wake_mutex_);
+    if (wake_.wait_for(lock, options_.poll, [this] { return stopping_; })) break;
   }
   drain_once(batch, outcomes);  // what was queued before stop()
 }
 
 void Pipeline::stop() {
   if (!thread_.joinable()) return;
-  stopping_.store(true, std::memory_order_release);
+  {
+    const std::lock_guard lock(wake_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
   thread_.join();
 }
 

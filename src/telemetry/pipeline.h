@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -34,8 +35,12 @@ class Sink {
 
 struct PipelineOptions {
   size_t capacity = 8192;                     // records queued at most (rounded up to a power of 2)
-  size_t max_batch = 1024;                    // records per write() at most
-  std::chrono::milliseconds poll{20};         // how often the thread looks for records
+  size_t max_batch = 4096;                    // records per write() at most
+  // How often the thread looks for records. Each look writes what came since in one batch (one
+  // SQLite transaction): at 15k requests/s, 1,500 records, where the cost of an index with
+  // entries all over a day (a user's) falls by a third from batches of 300 (20 ms). The queue
+  // must hold a poll's worth of requests: 8192 is 80k requests/s.
+  std::chrono::milliseconds poll{100};
 };
 
 class Pipeline {
@@ -82,7 +87,9 @@ class Pipeline {
   std::mutex outcomes_mutex_;
   std::vector<OutcomeEvent> outcomes_;
   std::vector<Sink*> sinks_;
-  std::atomic<bool> stopping_{false};
+  std::mutex wake_mutex_;  // stop() wakes the thread from its poll wait
+  std::condition_variable wake_;
+  bool stopping_ = false;  // under wake_mutex_
   std::thread thread_;
 };
 
