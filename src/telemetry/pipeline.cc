@@ -21,7 +21,7 @@ void Pipeline::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-bool Pipeline::submit(const RequestRecord& record) noexcept {
+bool Pipeline::submit(RequestRecord& record) noexcept {
   size_t pos = tail_.load(std::memory_order_relaxed);
   for (;;) {
     Cell& cell = cells_[pos & mask_];
@@ -29,12 +29,7 @@ bool Pipeline::submit(const RequestRecord& record) noexcept {
     const auto diff = static_cast<intptr_t>(seq) - static_cast<intptr_t>(pos);
     if (diff == 0) {
       if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-        try {
-          cell.record = record;  // into the cell's own buffers
-        } catch (...) {          // out of memory: an empty record, which the sinks skip
-          cell.record.clear();
-          dropped_.fetch_add(1, std::memory_order_relaxed);
-        }
+        std::swap(cell.record, record);
         cell.sequence.store(pos + 1, std::memory_order_release);
         return true;
       }

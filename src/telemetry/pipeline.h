@@ -53,9 +53,9 @@ class Pipeline {
   void add_sink(Sink* sink);  // before start()
   void start();
   // Any thread, never blocks; false (and counted as dropped) when the queue is full. The record
-  // is copied into a queue cell, which keeps its strings' buffers from the records it held
-  // before: once warm, nothing is allocated here, and no memory is freed on another thread.
-  bool submit(const RequestRecord& record) noexcept;
+  // is swapped into a queue cell, no string copied: `record` comes back holding a written
+  // record's buffers (clear() it before reuse), so once warm nothing is allocated either.
+  bool submit(RequestRecord& record) noexcept;
   // Any thread (rare: feedback); takes a short lock.
   void submit(OutcomeEvent event);
   // Drains the queue into the sinks and joins the thread. Idempotent.
