@@ -1,5 +1,6 @@
 #include <array>
 #include <chrono>
+#include <iterator>
 #include <optional>
 
 #include <fmt/format.h>
@@ -31,10 +32,12 @@ bool same_key(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-// A key's id in the request log: a short hash, never the key.
-std::string key_id(std::string_view key) {
-  if (key.empty()) return {};
-  return fmt::format("key_{:016x}", XXH3_64bits(key.data(), key.size()));
+// A key's id in the request log: a short hash, never the key. Into `out`'s own buffer (a
+// reused record's): "key_" and 16 hex digits do not fit a string's inline storage.
+void assign_key_id(std::string& out, std::string_view key) {
+  out.clear();
+  if (key.empty()) return;
+  fmt::format_to(std::back_inserter(out), "key_{:016x}", XXH3_64bits(key.data(), key.size()));
 }
 
 std::string_view presented_key(const http::Request& req) {
@@ -70,7 +73,12 @@ class ApiHandler final : public http::Handler {
                             std::chrono::system_clock::now().time_since_epoch()).count();
       record->endpoint.assign(endpoint);
       record->dialect.assign(dialect.protocol());
-      record->key_id = key_id(presented_key(req));
+      const std::string_view key = presented_key(req);
+      if (!same_key(key, last_key_)) {  // clients mostly send the same key: hashed once
+        last_key_.assign(key);
+        assign_key_id(last_key_id_, key);
+      }
+      record->key_id.assign(last_key_id_);
       ctx.record = record.get();
     }
     auto r = co_await run();
@@ -88,7 +96,7 @@ class ApiHandler final : public http::Handler {
       }
       record->latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::steady_clock::now() - ctx.started).count();
-      pipeline->submit(*record);
+      pipeline->submit(*record);  // swapped into the queue: a written record's buffers come back
       record->clear();
       free_records_.push_back(std::move(record));
     }
@@ -315,6 +323,7 @@ class ApiHandler final : public http::Handler {
   // Records of finished requests, cleared, for the next ones (this worker's; as many as its
   // requests ever ran at once).
   std::vector<std::unique_ptr<telemetry::RequestRecord>> free_records_;
+  std::string last_key_, last_key_id_;  // the key the last request presented, and its log id
   gateway::RouterAdmin* routers_;
   const Access& access_;
   OpenAiDialect openai_;

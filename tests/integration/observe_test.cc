@@ -161,6 +161,27 @@ TEST_F(Observe, EveryRequestLeavesARecord) {
   EXPECT_EQ(call(port_, "GET", "/v1/logs").status, 401);  // the admin key is required
 }
 
+// The key a request presented is logged as a hash: the same for the same key, another for
+// another key (the worker remembers the last key's hash), never the key itself.
+TEST_F(Observe, KeysAreLoggedAsTheirHashes) {
+  std::vector<std::string> ids;
+  for (const char* key : {"sk-alpha-0123456789", "sk-beta-0123456789", "sk-alpha-0123456789", ""}) {
+    const std::string auth = std::string("Bearer ") + key;
+    const std::array<Header, 1> h{Header{"authorization", auth}};
+    const Reply r = call(port_, "POST", "/v1/chat/completions", chat_body("mock/len-2", false),
+                         std::span<const Header>(h.data(), *key != 0 ? 1 : 0));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const bj::value rec = record(r.header("x-switchyard-request-id"));
+    ids.push_back(rec.at("key_id").is_null() ? "" : std::string(rec.at("key_id").as_string()));
+    EXPECT_EQ(ids.back().find("0123456789"), std::string::npos) << ids.back();
+  }
+  EXPECT_TRUE(ids[0].starts_with("key_")) << ids[0];
+  EXPECT_EQ(ids[0].size(), 20u);
+  EXPECT_NE(ids[0], ids[1]);
+  EXPECT_EQ(ids[0], ids[2]);
+  EXPECT_EQ(ids[3], "");
+}
+
 TEST_F(Observe, FailoverAndMidStreamFailuresAreRecorded) {
   const Reply r = call(port_, "POST", "/v1/chat/completions", chat_body("switchyard/failing", true));
   ASSERT_EQ(r.status, 200);
