@@ -362,25 +362,27 @@ Result<bool> validate(std::string_view text, ScanOptions options) {
   return Scanner(text, options).any_value();
 }
 
-std::string unescape(std::string_view raw) {
-  if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return {};
+void append_unescaped(std::string& out, std::string_view raw) {
+  if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return;
   const std::string_view s = raw.substr(1, raw.size() - 2);
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '\\' || i + 1 >= s.size()) {
-      out += s[i];
-      continue;
+  out.reserve(out.size() + s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    const size_t escape = s.find('\\', i);
+    if (escape == std::string_view::npos || escape + 1 >= s.size()) {  // the rest as it is
+      out.append(s.substr(i));
+      return;
     }
-    const char e = s[++i];
-    switch (e) {
+    out.append(s.data() + i, escape - i);  // up to the escape in one append
+    i = escape + 1;                        // its letter
+    switch (const char e = s[i]) {
       case 'b': out += '\b'; break;
       case 'f': out += '\f'; break;
       case 'n': out += '\n'; break;
       case 'r': out += '\r'; break;
       case 't': out += '\t'; break;
       case 'u': {
-        if (i + 4 >= s.size()) return out;
+        if (i + 4 >= s.size()) return;
         unsigned cp = hex4(s.substr(i + 1, 4));
         i += 4;
         if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < s.size() && s[i + 1] == '\\' &&
@@ -396,7 +398,13 @@ std::string unescape(std::string_view raw) {
       }
       default: out += e; break;
     }
+    ++i;
   }
+}
+
+std::string unescape(std::string_view raw) {
+  std::string out;
+  append_unescaped(out, raw);
   return out;
 }
 

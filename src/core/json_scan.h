@@ -62,6 +62,8 @@ Result<bool> validate(std::string_view text, ScanOptions options = {});
 
 // The decoded contents of a raw JSON string token (quotes included). Invalid input yields "".
 std::string unescape(std::string_view raw);
+// The same, appended to `out` (a reused buffer).
+void append_unescaped(std::string& out, std::string_view raw);
 
 // Appends `s` to `out` as a JSON string literal, quotes included.
 void append_quoted(std::string& out, std::string_view s);

@@ -74,6 +74,16 @@ TEST(JsonUnescape, DecodesEscapesAndSurrogates) {
   EXPECT_EQ(unescape("x"), "");
 }
 
+TEST(JsonUnescape, AppendsRunsAndEscapes) {
+  std::string out = "x";
+  append_unescaped(out, R"("ab\ncd\\")");
+  EXPECT_EQ(out, "xab\ncd\\");
+  EXPECT_EQ(unescape(R"("\tlead")"), "\tlead");
+  EXPECT_EQ(unescape(R"("trail\")"), "trail\\");  // a lone backslash at the end stays
+  EXPECT_EQ(unescape(R"("\u00e9\u00e9 \/")"), "\xC3\xA9\xC3\xA9 /");
+  EXPECT_EQ(unescape(R"("cut \u00")"), "cut ");  // a cut \u escape ends the string
+}
+
 TEST(JsonQuote, RoundTrips) {
   std::string out;
   append_quoted(out, "he said \"hi\"\n\x01");

@@ -130,12 +130,12 @@ void log_request(telemetry::RequestRecord& log, const http::Request& req, const 
   if (!sticky_key.empty()) {
     log.user.assign(sticky_key);
   } else if (f[kUser].kind == json::Kind::kString) {
-    log.user = json::unescape(f[kUser].raw);
+    json::append_unescaped(log.user, f[kUser].raw);  // the record comes cleared
   } else if (f[kMetadata].kind == json::Kind::kObject) {  // Anthropic's metadata.user_id
     static constexpr std::array<std::string_view, 1> kUserId{"user_id"};
     std::array<json::Field, 1> u;
     if (json::scan_object(f[kMetadata].raw, kUserId, u) && u[0].kind == json::Kind::kString) {
-      log.user = json::unescape(u[0].raw);
+      json::append_unescaped(log.user, u[0].raw);
     }
   }
   if (ctx.decision) {

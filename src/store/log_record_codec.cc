@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 
 #include <fmt/core.h>
 
@@ -55,7 +56,7 @@ void encode_attempts(const std::vector<AttemptRecord>& attempts, std::string& ou
     auto num = [&](std::string_view k, auto v, decltype(v) dflt) {
       if (v != dflt) {
         key(k);
-        out += fmt::format("{}", v);
+        fmt::format_to(std::back_inserter(out), "{}", v);
       }
     };
     text("model", a.model);
