@@ -18,7 +18,7 @@ namespace {
 
 const std::string kStatsRequests =
     "SELECT route, variant, failed, ttft_ms, latency_ms, cost_usd, user, time_ms"
-    " FROM requests INDEXED BY requests_router WHERE router = ?1 AND time_ms >= ?2"
+    " FROM requests INDEXED BY requests_router WHERE router = ?1 AND router != '' AND time_ms >= ?2"
     " AND time_ms < ?3";
 const std::string kStatsOutcomes =
     "SELECT at_router, route, variant, user, name, value FROM outcomes INDEXED BY outcomes_at"
