@@ -21,7 +21,7 @@ void Pipeline::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-bool Pipeline::submit(RequestRecord& record) noexcept {
+bool Pipeline::submit(std::unique_ptr<RequestRecord>& record) noexcept {
   size_t pos = tail_.load(std::memory_order_relaxed);
   for (;;) {
     Cell& cell = cells_[pos & mask_];
@@ -29,7 +29,7 @@ bool Pipeline::submit(RequestRecord& record) noexcept {
     const auto diff = static_cast<intptr_t>(seq) - static_cast<intptr_t>(pos);
     if (diff == 0) {
       if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-        std::swap(cell.record, record);
+        cell.record.swap(record);
         cell.sequence.store(pos + 1, std::memory_order_release);
         return true;
       }
@@ -46,7 +46,7 @@ bool Pipeline::pop(RequestRecord& out) {
   Cell& cell = cells_[head_ & mask_];
   const size_t seq = cell.sequence.load(std::memory_order_acquire);
   if (seq != head_ + 1) return false;  // empty (or a producer is still writing it)
-  std::swap(out, cell.record);  // the cell gets the batch slot's buffers, for the next record
+  swap(out, *cell.record);  // the cell gets the batch slot's buffers, for the next record
   cell.sequence.store(head_ + mask_ + 1, std::memory_order_release);
   ++head_;
   return true;

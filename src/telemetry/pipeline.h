@@ -6,7 +6,7 @@
 //   telemetry::Pipeline pipeline({.capacity = 8192});
 //   pipeline.add_sink(&log_sink);          // before start()
 //   pipeline.start();
-//   pipeline.submit(record);               // from any worker
+//   pipeline.submit(record);               // from any worker (a unique_ptr<RequestRecord>)
 //   pipeline.stop();                       // drains what is queued, then joins
 
 #include <atomic>
@@ -53,9 +53,10 @@ class Pipeline {
   void add_sink(Sink* sink);  // before start()
   void start();
   // Any thread, never blocks; false (and counted as dropped) when the queue is full. The record
-  // is swapped into a queue cell, no string copied: `record` comes back holding a written
-  // record's buffers (clear() it before reuse), so once warm nothing is allocated either.
-  bool submit(RequestRecord& record) noexcept;
+  // is swapped into a queue cell as a pointer, nothing copied: `record` comes back pointing at
+  // a written record (clear() it before reuse), or null while the queue's cells are still
+  // fresh; once warm nothing is allocated.
+  bool submit(std::unique_ptr<RequestRecord>& record) noexcept;
   // Any thread (rare: feedback); takes a short lock.
   void submit(OutcomeEvent event);
   // Drains the queue into the sinks and joins the thread. Idempotent.
@@ -70,7 +71,7 @@ class Pipeline {
   // CAS on the tail; here a single consumer.
   struct Cell {
     std::atomic<size_t> sequence;
-    RequestRecord record;
+    std::unique_ptr<RequestRecord> record;  // null until the first record passes through
   };
   bool pop(RequestRecord& out);
   void run();

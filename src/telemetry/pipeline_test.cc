@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
+
+#include "telemetry/record_json.h"
 
 namespace sy::telemetry {
 namespace {
@@ -36,8 +40,8 @@ TEST(Pipeline, EveryRecordFromEveryThreadReachesTheSinks) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&p, t] {
       for (int i = 0; i < 5000; ++i) {
-        RequestRecord r;
-        r.id = std::to_string(t) + "-" + std::to_string(i);
+        auto r = std::make_unique<RequestRecord>();
+        r->id = std::to_string(t) + "-" + std::to_string(i);
         EXPECT_TRUE(p.submit(r));
       }
     });
@@ -59,9 +63,11 @@ TEST(Pipeline, AFullQueueDropsAndCountsNeverBlocks) {
   p.add_sink(&sink);
   int accepted = 0;
   for (int i = 0; i < 20; ++i) {
-    RequestRecord r;
-    r.id = std::to_string(i);
-    accepted += p.submit(r) ? 1 : 0;
+    auto r = std::make_unique<RequestRecord>();
+    r->id = std::to_string(i);
+    const bool queued = p.submit(r);
+    EXPECT_EQ(r == nullptr, queued) << i;  // fresh cells hand back no record; a refused one stays
+    accepted += queued ? 1 : 0;
   }
   EXPECT_EQ(accepted, 8);
   EXPECT_EQ(p.dropped(), 12u);
@@ -92,8 +98,8 @@ TEST(Pipeline, ReusedCellsCarryNothingOfEarlierRecords) {
   full.tokens_in = 9;
   full.tts_engine = "espeak";
   for (int i = 0; i < 6; ++i) {
-    RequestRecord r = (i % 2 == 0) ? full : RequestRecord{};
-    r.id = std::to_string(i);
+    auto r = std::make_unique<RequestRecord>((i % 2 == 0) ? full : RequestRecord{});
+    r->id = std::to_string(i);
     while (!p.submit(r)) std::this_thread::yield();  // the queue is tiny: wait for room (each try
                                                      // on a full queue counts a drop)
   }
@@ -139,6 +145,38 @@ TEST(RequestRecord, ClearResetsEveryFieldAndLetsLargeBodiesGo) {
   EXPECT_TRUE(r.request_body.empty());
   EXPECT_LE(r.request_body.capacity(), RequestRecord::kKeptBodyBytes);
   EXPECT_TRUE(r.response_body.empty());
+}
+
+TEST(RequestRecord, SwapExchangesEveryField) {
+  auto filled = [](int k) {
+    RequestRecord r;
+    for (std::string* s : {&r.id, &r.key_id, &r.user, &r.endpoint, &r.dialect, &r.router, &r.route, &r.variant,
+                           &r.reason, &r.requested_model, &r.model, &r.provider, &r.error_class, &r.tts_engine,
+                           &r.tts_error, &r.request_body, &r.response_body}) {
+      *s = "value-" + std::to_string(k) + "-long-enough-not-to-fit-inline";
+    }
+    r.metadata_json = R"({"plan":")" + std::to_string(k) + R"("})";
+    r.attempts.push_back({.model = "m" + std::to_string(k), .status = 500 + k});
+    r.time_ms = r.router_version = r.ttft_ms = r.latency_ms = r.tokens_in = r.tokens_out = r.tokens_cached =
+        r.tokens_reasoning = r.tts_chars = r.tts_first_audio_ms = 10 + k;
+    r.stream = k % 2 == 1;
+    r.status = 200 + k;
+    r.cost_usd = r.audio_seconds = r.tts_cost_usd = 0.5 + k;
+    return r;
+  };
+  auto json = [](const RequestRecord& r) {
+    std::string out;
+    append_json(out, r, /*bodies=*/true);
+    return out;
+  };
+  RequestRecord a = filled(1);
+  RequestRecord b = filled(2);
+  const std::string was_a = json(a);
+  const std::string was_b = json(b);
+  ASSERT_NE(was_a, was_b);
+  swap(a, b);
+  EXPECT_EQ(json(a), was_b);
+  EXPECT_EQ(json(b), was_a);
 }
 
 }  // namespace
