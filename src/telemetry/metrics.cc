@@ -157,6 +157,11 @@ class SeriesTable {
 
   Series& at(std::initializer_list<std::string_view> values) {
     SY_ASSERT(values.size() == label_names_.size());
+    // Records in a batch mostly repeat the labels of the one before: compared in place, no key
+    // built or hashed (series live in the map's nodes, which never move).
+    if (last_ != nullptr && std::equal(values.begin(), values.end(), last_->labels.begin())) {
+      return *last_;
+    }
     key_.clear();
     for (const std::string_view v : values) {
       const auto n = static_cast<uint32_t>(v.size());
@@ -166,6 +171,7 @@ class SeriesTable {
       key_.append(v);
     }
     if (auto it = series_.find(std::string_view(key_)); it != series_.end()) {
+      last_ = &it->second;
       return it->second;
     }
     if (series_.size() >= max_series_) {
@@ -177,7 +183,8 @@ class SeriesTable {
       return *overflow_;
     }
     Series s{std::vector<std::string>(values.begin(), values.end()), std::vector<double>(width_)};
-    return series_.emplace(key_, std::move(s)).first->second;
+    last_ = &series_.emplace(key_, std::move(s)).first->second;
+    return *last_;
   }
 
   void render_sample(std::string& out, std::string_view suffix, const Series& s,
@@ -219,6 +226,7 @@ class SeriesTable {
   std::string key_;  // reused look-up key
   std::unordered_map<std::string, Series, Hash, std::equal_to<>> series_;
   std::unique_ptr<Series> overflow_;
+  Series* last_ = nullptr;  // the series at() found last, in series_ (never the overflow)
 };
 
 constexpr std::array<std::string_view, 7> kRequestLabels{"router",   "route",   "variant", "model",
