@@ -3,7 +3,6 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <iterator>
 
 #include <fmt/core.h>
 
@@ -56,7 +55,8 @@ void encode_attempts(const std::vector<AttemptRecord>& attempts, std::string& ou
     auto num = [&](std::string_view k, auto v, decltype(v) dflt) {
       if (v != dflt) {
         key(k);
-        fmt::format_to(std::back_inserter(out), "{}", v);
+        char buf[32];  // a double's shortest round-trip text, an integer's digits
+        out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
       }
     };
     text("model", a.model);
