@@ -99,22 +99,62 @@ constexpr int64_t kCheckpointPages = kWalLimitBytes / kPageSize;
 
 bool failed(const RequestRecord& r) { return !r.error_class.empty() || r.status >= 400; }
 
-const std::string kInsertRecord =
-    "INSERT INTO requests(id, time_ms, key_id, user, endpoint, dialect, router, router_version,"
-    " route, variant, reason, requested_model, model, provider, attempts, stream, status,"
-    " error_class, ttft_ms, latency_ms, tokens_in, tokens_out, tokens_cached, tokens_reasoning,"
-    " cost_usd, metadata, failed) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-    " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
-    " ON CONFLICT(id) DO NOTHING";
-// A spoken answer's record: the same, with the speech columns (others leave their defaults).
-const std::string kInsertSpokenRecord =
-    "INSERT INTO requests(id, time_ms, key_id, user, endpoint, dialect, router, router_version,"
-    " route, variant, reason, requested_model, model, provider, attempts, stream, status,"
-    " error_class, ttft_ms, latency_ms, tokens_in, tokens_out, tokens_cached, tokens_reasoning,"
-    " cost_usd, metadata, failed, tts_engine, tts_chars, audio_seconds, tts_first_audio_ms, tts_cost_usd,"
-    " tts_error) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
-    " ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)"
-    " ON CONFLICT(id) DO NOTHING";
+// A record's row: kRecordColumns values, bound in this order by bind_record().
+constexpr std::string_view kRecordColumnList =
+    "id, time_ms, key_id, user, endpoint, dialect, router, router_version, route, variant, reason,"
+    " requested_model, model, provider, attempts, stream, status, error_class, ttft_ms, latency_ms,"
+    " tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost_usd, metadata, failed";
+constexpr int kRecordColumns = 27;
+// A spoken answer's record has the speech columns too (others leave them at their defaults).
+constexpr std::string_view kSpeechColumnList =
+    ", tts_engine, tts_chars, audio_seconds, tts_first_audio_ms, tts_cost_usd, tts_error";
+constexpr int kSpeechColumns = 6;
+
+std::string insert_sql(size_t rows, bool spoken) {
+  const int columns = kRecordColumns + (spoken ? kSpeechColumns : 0);
+  std::string row = "(?";
+  for (int i = 1; i < columns; ++i) {
+    row += ", ?";
+  }
+  row += ')';
+  std::string sql = fmt::format("INSERT INTO requests({}{}) VALUES{}", kRecordColumnList,
+                                spoken ? kSpeechColumnList : "", row);
+  for (size_t i = 1; i < rows; ++i) {
+    sql += ", ";
+    sql += row;
+  }
+  return sql + " ON CONFLICT(id) DO NOTHING";
+}
+
+const std::string kInsertRecord = insert_sql(1, false);
+const std::string kInsertRecords = insert_sql(kRowsPerInsert, false);
+const std::string kInsertSpokenRecord = insert_sql(1, true);
+
+// Binds r's row from parameter i + 1 on (attempts: encode_attempts' text of r.attempts); returns
+// the last parameter bound.
+int bind_record(Use& u, int i, const RequestRecord& r, std::string_view attempts) {
+  u.bind(++i, std::string_view(r.id));
+  u.bind(++i, r.time_ms);
+  for (const std::string* s : {&r.key_id, &r.user, &r.endpoint, &r.dialect, &r.router}) {
+    u.bind(++i, std::string_view(*s));
+  }
+  u.bind(++i, r.router_version);
+  for (const std::string* s : {&r.route, &r.variant, &r.reason, &r.requested_model, &r.model, &r.provider}) {
+    u.bind(++i, std::string_view(*s));
+  }
+  u.bind(++i, attempts);
+  u.bind(++i, int64_t{r.stream});
+  u.bind(++i, int64_t{r.status});
+  u.bind(++i, std::string_view(r.error_class));
+  for (int64_t v : {r.ttft_ms, r.latency_ms, r.tokens_in, r.tokens_out, r.tokens_cached, r.tokens_reasoning}) {
+    u.bind(++i, v);
+  }
+  u.bind(++i, r.cost_usd);
+  u.bind(++i, std::string_view(r.metadata_json));
+  u.bind(++i, int64_t{failed(r)});
+  return i;
+}
+
 const std::string kInsertBodies =
     "INSERT INTO bodies(seq, request_body, response_body) VALUES(?1, ?2, ?3)";
 const std::string kResolveOutcomes =
@@ -214,37 +254,17 @@ Result<void> SqliteLogStore::load_pending_locked() {
   return {};
 }
 
-Result<bool> SqliteLogStore::append_one(const RequestRecord& r, std::string& attempts) {
+Result<bool> SqliteLogStore::append_one(const RequestRecord& r) {
   constexpr std::string_view what = "appending records";
   auto ins = writer_->stmt(r.spoken() ? kInsertSpokenRecord : kInsertRecord, what);
   if (!ins) {
     return tl::unexpected(ins.error());
   }
+  std::string& attempts = attempts_[0];
   encode_attempts(r.attempts, attempts);
   {
-    Use u(*ins);  // binds in kInsertRecord's order
-    int i = 0;
-    u.bind(++i, std::string_view(r.id));
-    u.bind(++i, r.time_ms);
-    for (const std::string* s : {&r.key_id, &r.user, &r.endpoint, &r.dialect, &r.router}) {
-      u.bind(++i, std::string_view(*s));
-    }
-    u.bind(++i, r.router_version);
-    for (const std::string* s :
-         {&r.route, &r.variant, &r.reason, &r.requested_model, &r.model, &r.provider}) {
-      u.bind(++i, std::string_view(*s));
-    }
-    u.bind(++i, std::string_view(attempts));
-    u.bind(++i, int64_t{r.stream});
-    u.bind(++i, int64_t{r.status});
-    u.bind(++i, std::string_view(r.error_class));
-    for (int64_t v : {r.ttft_ms, r.latency_ms, r.tokens_in, r.tokens_out, r.tokens_cached,
-                      r.tokens_reasoning}) {
-      u.bind(++i, v);
-    }
-    u.bind(++i, r.cost_usd);
-    u.bind(++i, std::string_view(r.metadata_json));
-    u.bind(++i, int64_t{failed(r)});
+    Use u(*ins);
+    int i = bind_record(u, 0, r, attempts);
     if (r.spoken()) {
       u.bind(++i, std::string_view(r.tts_engine));
       u.bind(++i, r.tts_chars);
@@ -294,6 +314,29 @@ Result<bool> SqliteLogStore::append_one(const RequestRecord& r, std::string& att
   return true;
 }
 
+Result<size_t> SqliteLogStore::append_rows(std::span<const RequestRecord* const, kRowsPerInsert> rows) {
+  constexpr std::string_view what = "appending records";
+  auto ins = writer_->stmt(kInsertRecords, what);
+  if (!ins) {
+    return tl::unexpected(ins.error());
+  }
+  Use u(*ins);
+  int i = 0;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    encode_attempts(rows[k]->attempts, attempts_[k]);
+    i = bind_record(u, i, *rows[k], attempts_[k]);
+  }
+  if (int rc = u.step(); rc != SQLITE_DONE) {
+    return writer_->error(what, rc);
+  }
+  return static_cast<size_t>(sqlite3_changes(writer_->db()));
+}
+
+bool SqliteLogStore::needs_own_insert(const RequestRecord& r) const {
+  return r.spoken() || !r.request_body.empty() || !r.response_body.empty() ||
+         (!pending_.empty() && pending_.contains(r.id));
+}
+
 Result<size_t> SqliteLogStore::append(std::span<const RequestRecord> records) {
   constexpr std::string_view what = "appending records";
   std::lock_guard lock(write_mu_);
@@ -301,17 +344,48 @@ Result<size_t> SqliteLogStore::append(std::span<const RequestRecord> records) {
   if (auto r = txn.begin(true, what); !r) {
     return tl::unexpected(r.error());
   }
+  // Plain records go kRowsPerInsert to a statement; the others (speech columns, bodies, waiting
+  // outcomes: work on their row) one by one. Rows keep the batch's order.
+  std::array<const RequestRecord*, kRowsPerInsert> rows;
+  size_t pending_rows = 0;
   size_t added = 0;
-  std::string attempts;
+  auto one_by_one = [&](std::span<const RequestRecord* const> rs) -> Result<void> {
+    for (const RequestRecord* r : rs) {
+      auto fresh = append_one(*r);
+      if (!fresh) {
+        return tl::unexpected(fresh.error());
+      }
+      added += *fresh ? 1 : 0;
+    }
+    return {};
+  };
   for (const RequestRecord& r : records) {
     if (r.id.empty()) {
       continue;  // not addressable; documented as skipped
     }
-    auto fresh = append_one(r, attempts);
-    if (!fresh) {
-      return tl::unexpected(fresh.error());
+    if (needs_own_insert(r)) {
+      const RequestRecord* self = &r;
+      if (auto ok = one_by_one(std::span(rows).first(pending_rows)); !ok) {
+        return tl::unexpected(ok.error());
+      }
+      pending_rows = 0;
+      if (auto ok = one_by_one(std::span(&self, 1)); !ok) {
+        return tl::unexpected(ok.error());
+      }
+      continue;
     }
-    added += *fresh ? 1 : 0;
+    rows[pending_rows++] = &r;
+    if (pending_rows == kRowsPerInsert) {
+      auto n = append_rows(rows);
+      if (!n) {
+        return tl::unexpected(n.error());
+      }
+      added += *n;
+      pending_rows = 0;
+    }
+  }
+  if (auto ok = one_by_one(std::span(rows).first(pending_rows)); !ok) {
+    return tl::unexpected(ok.error());
   }
   if (auto r = txn.commit(what); !r) {
     return tl::unexpected(r.error());

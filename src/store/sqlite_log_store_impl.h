@@ -7,6 +7,7 @@
 //   sqlite_log_retention.cc  enforce_retention()
 // Other modules use log_store.h and open_sqlite_log() only.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,11 @@ using sqlite::Conn;
 using sqlite::Txn;
 using sqlite::Use;
 
+// Plain records per INSERT statement: a statement's fixed cost (a cursor opened on the table and
+// on each index, then closed, the statement reset) was over a quarter of a one-row append; over
+// 32 rows it is 1 % (bench/README.md, "Cost of observing").
+constexpr size_t kRowsPerInsert = 32;
+
 // The UTC day of requests_user's first key: the divisor in the index and in the page query.
 constexpr int64_t kUserIndexDayMs = 86'400'000;
 
@@ -47,8 +53,12 @@ class SqliteLogStore final : public LogStore {
 
  private:
   Result<std::unique_ptr<Conn>> open_conn(bool writer) const;
-  // False when a record with this id was stored before.
-  Result<bool> append_one(const telemetry::RequestRecord& r, std::string& attempts);
+  // False when a record with this id was stored before (write_mu_ held).
+  Result<bool> append_one(const telemetry::RequestRecord& r);
+  // kRowsPerInsert plain records in one statement; how many were new (write_mu_ held).
+  Result<size_t> append_rows(std::span<const telemetry::RequestRecord* const, kRowsPerInsert> rows);
+  // A record whose row takes more than the INSERT: speech columns, bodies, waiting outcomes.
+  bool needs_own_insert(const telemetry::RequestRecord& r) const;
   // The days of requests_user a user's page reads, newest first: (first, last), first < last
   // when there is none.
   static Result<std::pair<int64_t, int64_t>> user_days(Conn& c, const LogQuery& q,
@@ -77,6 +87,7 @@ class SqliteLogStore final : public LogStore {
   // The ids of requests not stored yet that have outcomes (at_router NULL); guarded by
   // write_mu_. Usually empty, so that storing a record costs no probe of the outcomes.
   std::unordered_set<std::string> pending_;
+  std::array<std::string, kRowsPerInsert> attempts_;  // the rows' attempts text; write_mu_ held
   mutable std::mutex pool_mu_;
   mutable std::vector<std::unique_ptr<Conn>> idle_;  // guarded by pool_mu_
 };

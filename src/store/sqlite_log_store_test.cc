@@ -241,6 +241,72 @@ TEST_F(LogStoreTest, SkipsDuplicateAndEmptyIds) {
   EXPECT_EQ((*a)->time_ms, kT0);  // the first one stays
 }
 
+// Plain records are stored many to an INSERT, the others one by one: a batch that mixes them,
+// with a duplicate inside and a record stored before, keeps every field and the batch's order.
+TEST_F(LogStoreTest, ALargeMixedBatchKeepsEveryRecordAndItsOrder) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  auto make = [](int i) {
+    RequestRecord r = rec(fmt::format("m{:03}", i), kT0, "r", "main", i % 2 ? "a" : "b", fmt::format("u{}", i % 7),
+                          i % 9 == 0 ? 502 : 200);
+    r.key_id = "k_1";
+    r.endpoint = "chat.completions";
+    r.dialect = "openai";
+    r.reason = fmt::format("weight {}", i);
+    r.requested_model = "switchyard/r";
+    r.provider = "openai";
+    r.attempts = {{.model = "openai/gpt-4o", .provider = "openai", .status = r.status, .duration_ms = i,
+                   .served = true, .tokens_in = i, .tokens_out = 2 * i, .cost_usd = i * 1e-6}};
+    r.error_class = i % 9 == 0 ? "upstream_5xx" : "";
+    r.ttft_ms = i % 5 == 0 ? -1 : i;
+    r.latency_ms = 10 * i;
+    r.tokens_in = i;
+    r.tokens_out = 2 * i;
+    r.cost_usd = i * 1e-6;
+    r.metadata_json = fmt::format(R"({{"n":{}}})", i);
+    return r;
+  };
+  append(*s, {make(10)});
+  ASSERT_TRUE(s->append_outcomes(std::vector<OutcomeEvent>{outcome("o-20", "m020", "", "csat", 5)}));
+  std::vector<RequestRecord> batch;
+  for (int i = 0; i < 200; ++i) {
+    batch.push_back(make(i));
+    if (i == 50) {
+      RequestRecord again = make(5);
+      again.latency_ms = 999'999;
+      batch.push_back(again);  // skipped: the first m005 stays
+    }
+  }
+  batch[40].tts_engine = "espeak";  // a spoken record: its own INSERT
+  batch[40].tts_chars = 12;
+  batch[121].request_body = "{}";    // bodies: their own INSERT (m120, after the duplicate)
+  auto n = s->append(batch);
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 199u);  // m010 was stored before, the second m005 is a duplicate
+
+  std::vector<std::string> want;
+  for (int i = 199; i >= 0; --i) {
+    if (i != 10) want.push_back(fmt::format("m{:03}", i));
+  }
+  want.push_back("m010");  // stored first
+  EXPECT_EQ(all_pages(*s, {.limit = 70}), want);
+  for (const RequestRecord& r : batch) {
+    if (r.latency_ms == 999'999) continue;
+    auto got = s->get(r.id);
+    ASSERT_TRUE(got && *got) << r.id;
+    expect_same(**got, r);
+    EXPECT_EQ((*got)->tts_chars, r.tts_chars) << r.id;
+  }
+  auto stats = s->variant_stats("r", kT0, kT0 + 1);
+  ASSERT_TRUE(stats);
+  ASSERT_EQ(stats->size(), 2u);
+  EXPECT_EQ((*stats)[0].requests + (*stats)[1].requests, 200);
+  EXPECT_TRUE((*stats)[0].outcomes.empty());  // variant a
+  ASSERT_EQ((*stats)[1].outcomes.size(), 1u);  // variant b: m020's csat, which came before it
+  EXPECT_EQ((*stats)[1].outcomes[0].name, "csat");
+  EXPECT_EQ((*stats)[1].outcomes[0].sum, 5);
+}
+
 TEST_F(LogStoreTest, EachFilter) {
   auto s = open();
   ASSERT_TRUE(s);
