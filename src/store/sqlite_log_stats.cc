@@ -76,15 +76,21 @@ class StatsBuilder {
   // Call once every request is in: counts each group's distinct users and finds each user's
   // favourite group.
   void count_users() {
-    std::sort(visits_.begin(), visits_.end(), [this](const Visit& a, const Visit& b) {
-      if (a.hash != b.hash) {
-        return a.hash < b.hash;
-      }
-      if (const int c = name(a).compare(name(b)); c != 0) {
-        return c < 0;
-      }
-      return a.group < b.group;
+    // By hash, then group: names are compared once per visit after, not at every step of the
+    // sort. A run of one hash with two names (a collision) is sorted again by name.
+    std::sort(visits_.begin(), visits_.end(), [](const Visit& a, const Visit& b) {
+      return a.hash != b.hash ? a.hash < b.hash : a.group < b.group;
     });
+    for (auto run = visits_.begin(); run != visits_.end();) {
+      auto end = std::find_if(run, visits_.end(), [&](const Visit& v) { return v.hash != run->hash; });
+      if (std::any_of(run, end, [&](const Visit& v) { return name(v) != name(*run); })) {
+        std::sort(run, end, [this](const Visit& a, const Visit& b) {
+          const int c = name(a).compare(name(b));
+          return c != 0 ? c < 0 : a.group < b.group;
+        });
+      }
+      run = end;
+    }
     for (size_t i = 0; i < visits_.size();) {  // one user's visits, by group
       const Visit& first = visits_[i];
       auto same_user = [&](const Visit& v) { return v.hash == first.hash && name(v) == name(first); };
