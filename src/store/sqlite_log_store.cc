@@ -17,6 +17,8 @@
 //   holding every column the figures need (route, variant, failed, ttft, latency, cost, user),
 //   so no table row is read. Percentiles and distinct users are computed exactly from it. Like
 //   requests_user and requests_model it leaves out '' (requests that named a model).
+// - Appends insert plain records 32 to a statement (kRowsPerInsert): the table's and the
+//   indexes' cursors are opened once for all of them.
 // - outcomes carry where they count (at_router, at_ms, route, variant): a request outcome gets
 //   its request's when the request is stored (whichever of the two arrives first), a user
 //   outcome its own router and time. outcomes_at covers the stats read of a window.
@@ -294,10 +296,17 @@ Result<bool> SqliteLogStore::append_one(const RequestRecord& r) {
       return tl::unexpected(rr.error());
     }
   }
-  // Outcomes that came before their request.
-  if (pending_.empty() || pending_.erase(r.id) == 0) {
-    return true;
+  if (auto ok = resolve_pending(r); !ok) {
+    return tl::unexpected(ok.error());
   }
+  return true;
+}
+
+Result<void> SqliteLogStore::resolve_pending(const RequestRecord& r) {
+  if (pending_.empty() || pending_.erase(r.id) == 0) {
+    return {};
+  }
+  constexpr std::string_view what = "appending records";
   auto res = writer_->stmt(kResolveOutcomes, what);
   if (!res) {
     return tl::unexpected(res.error());
@@ -308,10 +317,7 @@ Result<bool> SqliteLogStore::append_one(const RequestRecord& r) {
   u.bind(3, r.time_ms);
   u.bind(4, std::string_view(r.route));
   u.bind(5, std::string_view(r.variant));
-  if (auto rr = writer_->run(u, what); !rr) {
-    return tl::unexpected(rr.error());
-  }
-  return true;
+  return writer_->run(u, what);
 }
 
 Result<size_t> SqliteLogStore::append_rows(std::span<const RequestRecord* const, kRowsPerInsert> rows) {
@@ -329,12 +335,18 @@ Result<size_t> SqliteLogStore::append_rows(std::span<const RequestRecord* const,
   if (int rc = u.step(); rc != SQLITE_DONE) {
     return writer_->error(what, rc);
   }
-  return static_cast<size_t>(sqlite3_changes(writer_->db()));
+  const auto added = static_cast<size_t>(sqlite3_changes(writer_->db()));
+  // A waiting outcome's request was not stored before, so its row is new (the first of its id).
+  for (const RequestRecord* r : rows) {
+    if (auto ok = resolve_pending(*r); !ok) {
+      return tl::unexpected(ok.error());
+    }
+  }
+  return added;
 }
 
-bool SqliteLogStore::needs_own_insert(const RequestRecord& r) const {
-  return r.spoken() || !r.request_body.empty() || !r.response_body.empty() ||
-         (!pending_.empty() && pending_.contains(r.id));
+bool SqliteLogStore::needs_own_insert(const RequestRecord& r) {
+  return r.spoken() || !r.request_body.empty() || !r.response_body.empty();
 }
 
 Result<size_t> SqliteLogStore::append(std::span<const RequestRecord> records) {
@@ -344,8 +356,8 @@ Result<size_t> SqliteLogStore::append(std::span<const RequestRecord> records) {
   if (auto r = txn.begin(true, what); !r) {
     return tl::unexpected(r.error());
   }
-  // Plain records go kRowsPerInsert to a statement; the others (speech columns, bodies, waiting
-  // outcomes: work on their row) one by one. Rows keep the batch's order.
+  // Plain records go kRowsPerInsert to a statement; the others (speech columns, bodies: a row
+  // of their own) one by one. Rows keep the batch's order.
   std::array<const RequestRecord*, kRowsPerInsert> rows;
   size_t pending_rows = 0;
   size_t added = 0;

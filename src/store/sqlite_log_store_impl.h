@@ -57,8 +57,11 @@ class SqliteLogStore final : public LogStore {
   Result<bool> append_one(const telemetry::RequestRecord& r);
   // kRowsPerInsert plain records in one statement; how many were new (write_mu_ held).
   Result<size_t> append_rows(std::span<const telemetry::RequestRecord* const, kRowsPerInsert> rows);
-  // A record whose row takes more than the INSERT: speech columns, bodies, waiting outcomes.
-  bool needs_own_insert(const telemetry::RequestRecord& r) const;
+  // A record whose row takes more than the INSERT: speech columns, bodies.
+  static bool needs_own_insert(const telemetry::RequestRecord& r);
+  // Outcomes that came before their request, given the request's router, time, route and
+  // variant now that it is stored (write_mu_ held).
+  Result<void> resolve_pending(const telemetry::RequestRecord& r);
   // The days of requests_user a user's page reads, newest first: (first, last), first < last
   // when there is none.
   static Result<std::pair<int64_t, int64_t>> user_days(Conn& c, const LogQuery& q,
