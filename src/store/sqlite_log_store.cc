@@ -23,11 +23,13 @@
 //   its request's when the request is stored (whichever of the two arrives first), a user
 //   outcome its own router and time. outcomes_at covers the stats read of a window.
 
+#include <bit>
 #include <cmath>
 
 #include <fmt/core.h>
 #include <sqlite3.h>
 
+#include "core/assert.h"
 #include "store/sqlite_log_store_impl.h"
 
 namespace sy::store::sqlite_log {
@@ -128,8 +130,15 @@ std::string insert_sql(size_t rows, bool spoken) {
   return sql + " ON CONFLICT(id) DO NOTHING";
 }
 
-const std::string kInsertRecord = insert_sql(1, false);
-const std::string kInsertRecords = insert_sql(kRowsPerInsert, false);
+// kInsertRecords[k] inserts 2^k rows: a batch goes in statements of 32 rows, then of the powers
+// of two that make up the rest (29 = 16 + 8 + 4 + 1).
+const std::array<std::string, std::bit_width(kRowsPerInsert)> kInsertRecords = [] {
+  std::array<std::string, std::bit_width(kRowsPerInsert)> sql;
+  for (size_t k = 0; k < sql.size(); ++k) {
+    sql[k] = insert_sql(size_t{1} << k, false);
+  }
+  return sql;
+}();
 const std::string kInsertSpokenRecord = insert_sql(1, true);
 
 // Binds r's row from parameter i + 1 on (attempts: encode_attempts' text of r.attempts); returns
@@ -258,7 +267,7 @@ Result<void> SqliteLogStore::load_pending_locked() {
 
 Result<bool> SqliteLogStore::append_one(const RequestRecord& r) {
   constexpr std::string_view what = "appending records";
-  auto ins = writer_->stmt(r.spoken() ? kInsertSpokenRecord : kInsertRecord, what);
+  auto ins = writer_->stmt(r.spoken() ? kInsertSpokenRecord : kInsertRecords[0], what);
   if (!ins) {
     return tl::unexpected(ins.error());
   }
@@ -320,9 +329,10 @@ Result<void> SqliteLogStore::resolve_pending(const RequestRecord& r) {
   return writer_->run(u, what);
 }
 
-Result<size_t> SqliteLogStore::append_rows(std::span<const RequestRecord* const, kRowsPerInsert> rows) {
+Result<size_t> SqliteLogStore::append_rows(std::span<const RequestRecord* const> rows) {
   constexpr std::string_view what = "appending records";
-  auto ins = writer_->stmt(kInsertRecords, what);
+  SY_ASSERT(std::has_single_bit(rows.size()) && rows.size() <= kRowsPerInsert);
+  auto ins = writer_->stmt(kInsertRecords[static_cast<size_t>(std::countr_zero(rows.size()))], what);
   if (!ins) {
     return tl::unexpected(ins.error());
   }
@@ -356,47 +366,47 @@ Result<size_t> SqliteLogStore::append(std::span<const RequestRecord> records) {
   if (auto r = txn.begin(true, what); !r) {
     return tl::unexpected(r.error());
   }
-  // Plain records go kRowsPerInsert to a statement; the others (speech columns, bodies: a row
-  // of their own) one by one. Rows keep the batch's order.
+  // Plain records go up to kRowsPerInsert to a statement; the others (speech columns, bodies: a
+  // row of their own) one by one. Rows keep the batch's order.
   std::array<const RequestRecord*, kRowsPerInsert> rows;
-  size_t pending_rows = 0;
+  size_t waiting = 0;
   size_t added = 0;
-  auto one_by_one = [&](std::span<const RequestRecord* const> rs) -> Result<void> {
-    for (const RequestRecord* r : rs) {
-      auto fresh = append_one(*r);
+  auto flush = [&]() -> Result<void> {  // the waiting rows, in power-of-two statements
+    for (std::span<const RequestRecord* const> rest(rows.data(), waiting); !rest.empty();) {
+      const size_t n = std::bit_floor(rest.size());
+      auto fresh = append_rows(rest.first(n));
       if (!fresh) {
         return tl::unexpected(fresh.error());
       }
-      added += *fresh ? 1 : 0;
+      added += *fresh;
+      rest = rest.subspan(n);
     }
+    waiting = 0;
     return {};
   };
   for (const RequestRecord& r : records) {
     if (r.id.empty()) {
       continue;  // not addressable; documented as skipped
     }
-    if (needs_own_insert(r)) {
-      const RequestRecord* self = &r;
-      if (auto ok = one_by_one(std::span(rows).first(pending_rows)); !ok) {
-        return tl::unexpected(ok.error());
-      }
-      pending_rows = 0;
-      if (auto ok = one_by_one(std::span(&self, 1)); !ok) {
-        return tl::unexpected(ok.error());
+    if (!needs_own_insert(r)) {
+      rows[waiting++] = &r;
+      if (waiting == kRowsPerInsert) {
+        if (auto ok = flush(); !ok) {
+          return tl::unexpected(ok.error());
+        }
       }
       continue;
     }
-    rows[pending_rows++] = &r;
-    if (pending_rows == kRowsPerInsert) {
-      auto n = append_rows(rows);
-      if (!n) {
-        return tl::unexpected(n.error());
-      }
-      added += *n;
-      pending_rows = 0;
+    if (auto ok = flush(); !ok) {
+      return tl::unexpected(ok.error());
     }
+    auto fresh = append_one(r);
+    if (!fresh) {
+      return tl::unexpected(fresh.error());
+    }
+    added += *fresh ? 1 : 0;
   }
-  if (auto ok = one_by_one(std::span(rows).first(pending_rows)); !ok) {
+  if (auto ok = flush(); !ok) {
     return tl::unexpected(ok.error());
   }
   if (auto r = txn.commit(what); !r) {

@@ -55,8 +55,9 @@ class SqliteLogStore final : public LogStore {
   Result<std::unique_ptr<Conn>> open_conn(bool writer) const;
   // False when a record with this id was stored before (write_mu_ held).
   Result<bool> append_one(const telemetry::RequestRecord& r);
-  // kRowsPerInsert plain records in one statement; how many were new (write_mu_ held).
-  Result<size_t> append_rows(std::span<const telemetry::RequestRecord* const, kRowsPerInsert> rows);
+  // Plain records (a power of two of them, up to kRowsPerInsert) in one statement; how many
+  // were new (write_mu_ held).
+  Result<size_t> append_rows(std::span<const telemetry::RequestRecord* const> rows);
   // A record whose row takes more than the INSERT: speech columns, bodies.
   static bool needs_own_insert(const telemetry::RequestRecord& r);
   // Outcomes that came before their request, given the request's router, time, route and
