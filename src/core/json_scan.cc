@@ -411,9 +411,10 @@ std::string unescape(std::string_view raw) {
 void append_quoted(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  // Runs that need no escape go in whole: most strings are one run.
+  // Runs that need no escape go in whole: most strings are one run. skip_plain leaves up to 7
+  // bytes before a special byte or the end; they are looked at here, one by one.
   size_t run = 0;
-  for (size_t i = skip_plain(s, 0); i < s.size(); i = skip_plain(s, i + 1)) {
+  for (size_t i = skip_plain(s, 0); i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
@@ -429,6 +430,7 @@ void append_quoted(std::string& out, std::string_view s) {
         out.append(escape, sizeof escape);
       }
     }
+    i = skip_plain(s, i + 1) - 1;  // the next long run at full speed
   }
   out.append(s.data() + run, s.size() - run);
   out += '"';

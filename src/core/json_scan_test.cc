@@ -107,6 +107,26 @@ TEST(JsonQuote, EscapesBetweenRuns) {
     const std::string s = std::string(at, 'a') + "\"" + std::string(11 - at, 'b');
     EXPECT_EQ(unescape(quoted(s).substr(1)), s) << at;
   }
+  // Two escapes at every pair of offsets, across the 16- and 8-byte skips and the tail.
+  auto reference = [](std::string_view s) {
+    std::string out = "x\"";
+    for (const char c : s) {
+      if (c == '"') out += "\\\"";
+      else if (c == '\x01') out += "\\u0001";
+      else out += c;
+    }
+    return out + '"';
+  };
+  for (size_t n = 1; n < 40; ++n) {
+    for (size_t a = 0; a < n; ++a) {
+      for (size_t b = a; b < n; ++b) {
+        std::string s(n, 'p');
+        s[a] = '"';
+        s[b] = '\x01';
+        ASSERT_EQ(quoted(s), reference(s)) << n << " " << a << " " << b;
+      }
+    }
+  }
 }
 
 // Strings are skipped eight bytes at a time: what ends or breaks a string must be found at
