@@ -2,18 +2,17 @@
 // (every column the figures need is in the index), then one over outcomes_at.
 
 #include <algorithm>
-#include <functional>
 #include <cstdint>
-#include <limits>
+#include <functional>
 #include <map>
 #include <optional>
 #include <tuple>
-#include <utility>
 
 #include <fmt/core.h>
 #include <sqlite3.h>
 
 #include "store/sqlite_log_store_impl.h"
+#include "store/user_visits.h"
 
 namespace sy::store::sqlite_log {
 namespace {
@@ -32,25 +31,6 @@ struct Group {
   std::map<std::string, MetricSums, std::less<>> metrics;
 };
 
-// One request of a user to a group. Visits are gathered, then sorted once by user: a hash map
-// of users missed the cache on nearly every row (a busy router's day has ~30k users), a fifth
-// of the query.
-struct Visit {
-  uint64_t hash;    // of the user
-  uint64_t offset;  // of the user's name in StatsBuilder::names_
-  uint32_t size;
-  uint32_t group;
-  int64_t time_ms;
-};
-
-// The group a user was served most (ties: the latest), for the user's outcomes.
-struct Favourite {
-  uint64_t hash;
-  uint64_t offset;
-  uint32_t size;
-  uint32_t group;
-};
-
 class StatsBuilder {
  public:
   void add_request(const Use& u) {
@@ -67,54 +47,16 @@ class StatsBuilder {
     }
     grp.stats.cost_usd += u.dbl(5);
     if (std::string_view user = u.view(6); !user.empty()) {
-      visits_.push_back({std::hash<std::string_view>()(user), names_.size(),
-                         static_cast<uint32_t>(user.size()), static_cast<uint32_t>(g), u.i64(7)});
-      names_.append(user);
+      visits_.add(user, static_cast<uint32_t>(g), u.i64(7));
     }
   }
 
-  // Call once every request is in: counts each group's distinct users and finds each user's
-  // favourite group.
+  // Call once every request is in.
   void count_users() {
-    // By hash, then group: names are compared once per visit after, not at every step of the
-    // sort. A run of one hash with two names (a collision) is sorted again by name.
-    std::sort(visits_.begin(), visits_.end(), [](const Visit& a, const Visit& b) {
-      return a.hash != b.hash ? a.hash < b.hash : a.group < b.group;
-    });
-    for (auto run = visits_.begin(); run != visits_.end();) {
-      auto end = std::find_if(run, visits_.end(), [&](const Visit& v) { return v.hash != run->hash; });
-      if (std::any_of(run, end, [&](const Visit& v) { return name(v) != name(*run); })) {
-        std::sort(run, end, [this](const Visit& a, const Visit& b) {
-          const int c = name(a).compare(name(b));
-          return c != 0 ? c < 0 : a.group < b.group;
-        });
-      }
-      run = end;
+    const std::vector<int64_t> users = visits_.finish(groups_.size());
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      groups_[g].stats.users = users[g];
     }
-    for (size_t i = 0; i < visits_.size();) {  // one user's visits, by group
-      const Visit& first = visits_[i];
-      auto same_user = [&](const Visit& v) { return v.hash == first.hash && name(v) == name(first); };
-      Favourite best{first.hash, first.offset, first.size, first.group};
-      int64_t best_count = 0;
-      int64_t best_last_ms = 0;
-      while (i < visits_.size() && same_user(visits_[i])) {
-        const uint32_t group = visits_[i].group;
-        int64_t count = 0;
-        int64_t last_ms = std::numeric_limits<int64_t>::min();
-        for (; i < visits_.size() && visits_[i].group == group && same_user(visits_[i]); ++i) {
-          count += 1;
-          last_ms = std::max(last_ms, visits_[i].time_ms);
-        }
-        groups_[group].stats.users += 1;
-        if (count > best_count || (count == best_count && last_ms > best_last_ms)) {
-          best.group = group;
-          best_count = count;
-          best_last_ms = last_ms;
-        }
-      }
-      favourites_.push_back(best);
-    }
-    visits_ = {};
   }
 
   void add_outcome(const Use& u, std::string_view router) {
@@ -125,7 +67,7 @@ class StatsBuilder {
       }
       g = find_group(u.view(1), u.view(2));
     } else {  // a user outcome: the variant the user saw most, ties to the latest
-      g = favourite_group(u.view(3));
+      g = visits_.favourite(u.view(3));
     }
     if (!g) {
       return;
@@ -193,27 +135,9 @@ class StatsBuilder {
     return last_ = groups_.size() - 1;
   }
 
-  template <class T>
-  std::string_view name(const T& v) const {
-    return std::string_view(names_).substr(v.offset, v.size);
-  }
-  std::optional<size_t> favourite_group(std::string_view user) const {
-    const uint64_t hash = std::hash<std::string_view>()(user);
-    auto it = std::lower_bound(favourites_.begin(), favourites_.end(), std::pair{hash, user},
-                               [this](const Favourite& f, const std::pair<uint64_t, std::string_view>& key) {
-                                 return f.hash != key.first ? f.hash < key.first : name(f) < key.second;
-                               });
-    if (it == favourites_.end() || it->hash != hash || name(*it) != user) {
-      return std::nullopt;
-    }
-    return it->group;
-  }
-
   std::vector<Group> groups_;
   size_t last_ = 0;
-  std::vector<Visit> visits_;
-  std::vector<Favourite> favourites_;  // by (hash, name)
-  std::string names_;                  // the users' names, back to back
+  UserVisits visits_;
 };
 
 }  // namespace
