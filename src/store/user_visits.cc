@@ -34,7 +34,7 @@ std::vector<int64_t> UserVisits::finish(size_t groups) {
   for (size_t i = 0; i < visits_.size();) {  // one user's visits, by group
     const Visit& first = visits_[i];
     auto same_user = [&](const Visit& v) { return v.hash == first.hash && name(v) == name(first); };
-    Favourite best{first.hash, first.offset, first.size, first.group};
+    Visit best = first;
     int64_t best_count = 0;
     int64_t best_last_ms = 0;
     while (i < visits_.size() && same_user(visits_[i])) {
@@ -61,7 +61,7 @@ std::vector<int64_t> UserVisits::finish(size_t groups) {
 std::optional<uint32_t> UserVisits::favourite(std::string_view user) const {
   const uint64_t hash = hash_(user);
   auto it = std::lower_bound(favourites_.begin(), favourites_.end(), std::pair{hash, user},
-                             [this](const Favourite& f, const std::pair<uint64_t, std::string_view>& key) {
+                             [this](const Visit& f, const std::pair<uint64_t, std::string_view>& key) {
                                return f.hash != key.first ? f.hash < key.first : name(f) < key.second;
                              });
   if (it == favourites_.end() || it->hash != hash || name(*it) != user) {

@@ -42,20 +42,11 @@ class UserVisits {
     uint32_t group;
     int64_t time_ms;
   };
-  struct Favourite {
-    uint64_t hash;
-    uint64_t offset;
-    uint32_t size;
-    uint32_t group;
-  };
-  template <class T>
-  std::string_view name(const T& v) const {
-    return std::string_view(names_).substr(v.offset, v.size);
-  }
+  std::string_view name(const Visit& v) const { return std::string_view(names_).substr(v.offset, v.size); }
 
   Hash hash_;
   std::vector<Visit> visits_;
-  std::vector<Favourite> favourites_;  // by (hash, name)
+  std::vector<Visit> favourites_;  // a visit of each user to its favourite group, by (hash, name)
   std::string names_;                  // the users' names, back to back
 };
 

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <memory>
-
 #include <mutex>
 #include <set>
 #include <thread>

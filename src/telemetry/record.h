@@ -3,10 +3,10 @@
 // requests or users later. Built once per request on the worker, moved into the telemetry
 // queue, read by the log store, the metrics and the exporters off the request path.
 //
-//   RequestRecord r;
-//   r.id = "req_01H...";  r.time_ms = now_ms;  r.model = "openai/gpt-4o";  ...
-//   telemetry.submit(r);                     // r is a unique_ptr: swapped into the queue; never
-//                                            // blocks; counted as dropped when full
+//   auto r = std::make_unique<RequestRecord>();
+//   r->id = "req_01H...";  r->time_ms = now_ms;  r->model = "openai/gpt-4o";  ...
+//   pipeline.submit(r);                      // swapped into the queue; never blocks; counted
+//                                            // as dropped when full
 
 #include <cstdint>
 #include <string>
