@@ -408,32 +408,50 @@ std::string unescape(std::string_view raw) {
   return out;
 }
 
-void append_quoted(std::string& out, std::string_view s) {
+namespace {
+
+// JSON string escaping, shared by append_quoted and write_quoted: put(data, size) takes the
+// literal piece by piece. Runs that need no escape go in whole: most strings are one run.
+// skip_plain leaves up to 7 bytes before a special byte or the end; they are looked at here.
+template <class Put>
+void quote(std::string_view s, Put&& put) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  // Runs that need no escape go in whole: most strings are one run. skip_plain leaves up to 7
-  // bytes before a special byte or the end; they are looked at here, one by one.
+  put("\"", 1);
   size_t run = 0;
   for (size_t i = skip_plain(s, 0); i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
+    put(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"': put("\\\"", 2); break;
+      case '\\': put("\\\\", 2); break;
+      case '\n': put("\\n", 2); break;
+      case '\r': put("\\r", 2); break;
+      case '\t': put("\\t", 2); break;
       default: {
         const char escape[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out.append(escape, sizeof escape);
+        put(escape, sizeof escape);
       }
     }
     i = skip_plain(s, i + 1) - 1;  // the next long run at full speed
   }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
+  put(s.data() + run, s.size() - run);
+  put("\"", 1);
+}
+
+}  // namespace
+
+void append_quoted(std::string& out, std::string_view s) {
+  quote(s, [&out](const char* p, size_t n) { out.append(p, n); });
+}
+
+char* write_quoted(char* out, std::string_view s) {
+  quote(s, [&out](const char* p, size_t n) {
+    std::memcpy(out, p, n);
+    out += n;
+  });
+  return out;
 }
 
 }  // namespace sy::json

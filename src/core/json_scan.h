@@ -67,5 +67,9 @@ void append_unescaped(std::string& out, std::string_view raw);
 
 // Appends `s` to `out` as a JSON string literal, quotes included.
 void append_quoted(std::string& out, std::string_view s);
+// The same written at `out`, which has room for max_quoted_size(s.size()) bytes; returns the
+// end of what it wrote. For writers that size their buffer once (telemetry/record_json.cc).
+constexpr size_t max_quoted_size(size_t n) { return 2 + 6 * n; }  // every byte as \u00XX
+char* write_quoted(char* out, std::string_view s);
 
 }  // namespace sy::json

@@ -11,15 +11,11 @@ namespace {
 
 // `{"type":"<type>",` and the rest of the canonical object (record_json.h), appended to `out`.
 void append_request_line(std::string& out, const telemetry::RequestRecord& r, bool bodies) {
-  const size_t start = out.size();
-  telemetry::append_json(out, r, bodies);
-  out.insert(start + 1, R"("type":"request",)");
+  telemetry::append_json(out, r, bodies, R"("type":"request",)");
 }
 
 void append_outcome_line(std::string& out, const telemetry::OutcomeEvent& e) {
-  const size_t start = out.size();
-  telemetry::append_json(out, e);
-  out.insert(start + 1, R"("type":"outcome",)");
+  telemetry::append_json(out, e, R"("type":"outcome",)");
 }
 
 }  // namespace
