@@ -69,8 +69,7 @@ class ApiHandler final : public http::Handler {
     if (pipeline != nullptr) {
       record = take_record();
       record->id.assign(ctx.request_id);
-      record->time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+      record->time_ms = request_id_ms(ctx.request_id);  // when it arrived: the log finds it by its id
       record->endpoint.assign(endpoint);
       record->dialect.assign(dialect.protocol());
       const std::string_view key = presented_key(req);

@@ -1,6 +1,7 @@
 #include "core/ids.h"
 
 #include <chrono>
+#include <cstring>
 #include <random>
 
 namespace sy {
@@ -36,6 +37,17 @@ void new_request_id(char* out) {
   for (int p = 0; p < 2; ++p) {
     for (int i = 7; i >= 0; --i) out[14 + p * 8 + (7 - i)] = kAlphabet[(parts[p] >> (i * 5)) & 31];
   }
+}
+
+int64_t request_id_ms(std::string_view id) {
+  if (id.size() != kRequestIdSize || id.substr(0, 4) != "req_") return -1;
+  int64_t ms = 0;
+  for (size_t i = 4; i < kRequestIdSize; ++i) {
+    const char* digit = std::strchr(kAlphabet, id[i]);
+    if (id[i] == '\0' || digit == nullptr) return -1;
+    if (i < 14) ms = ms * 32 + (digit - kAlphabet);
+  }
+  return ms;
 }
 
 std::string new_request_id() {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace sy {
 
@@ -15,5 +16,9 @@ std::string new_request_id();
 // Writes the id into `out` (must hold kRequestIdSize bytes), for callers that avoid allocation.
 inline constexpr size_t kRequestIdSize = 30;
 void new_request_id(char* out);
+
+// The unix ms a request id of new_request_id()'s form was made at (when its request arrived);
+// -1 for any other string.
+int64_t request_id_ms(std::string_view id);
 
 }  // namespace sy
