@@ -33,8 +33,10 @@ struct Writer {
   char* p;
 
   void raw(std::string_view s) {
-    std::memcpy(p, s.data(), s.size());
-    p += s.size();
+    if (!s.empty()) {  // an empty view may hold no pointer, which memcpy may not take
+      std::memcpy(p, s.data(), s.size());
+      p += s.size();
+    }
   }
   void digits(int64_t v) { p = std::to_chars(p, p + 20, v).ptr; }
   void text(std::string_view k, std::string_view v) {
