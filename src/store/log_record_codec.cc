@@ -14,9 +14,6 @@ using telemetry::AttemptRecord;
 
 namespace {
 
-// SQLite stores NaN as NULL, and JSON has no NaN: both become 0.
-double finite_or_zero(double v) { return std::isfinite(v) ? v : 0; }
-
 template <class T>
 bool parse_number(const json::Field& f, T& out) {
   if (!f.present()) {
@@ -29,54 +26,12 @@ bool parse_number(const json::Field& f, T& out) {
 
 constexpr std::string_view kB64 =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-constexpr uint8_t kCursorVersion = 1;
-constexpr size_t kCursorBytes = 17;  // version, time_ms, seq (big-endian)
+// 2: positions in blocks (version 1 held a row's seq).
+constexpr uint8_t kCursorVersion = 2;
+constexpr size_t kCursorBytes = 17;  // version, time_ms, pos (big-endian)
 constexpr size_t kCursorChars = (kCursorBytes * 8 + 5) / 6;
 
 }  // namespace
-
-void encode_attempts(const std::vector<AttemptRecord>& attempts, std::string& out) {
-  out.clear();  // not `out = "["`: GCC 12 warns of a memcpy overlap there (-Wrestrict, PR105329)
-  out += '[';
-  for (const AttemptRecord& a : attempts) {
-    out += out.size() == 1 ? "{" : ",{";
-    size_t start = out.size();
-    auto key = [&](std::string_view k) {
-      out += out.size() == start ? "\"" : ",\"";
-      out += k;
-      out += "\":";
-    };
-    auto text = [&](std::string_view k, const std::string& v) {
-      if (!v.empty()) {
-        key(k);
-        json::append_quoted(out, v);
-      }
-    };
-    auto num = [&](std::string_view k, auto v, decltype(v) dflt) {
-      if (v != dflt) {
-        key(k);
-        char buf[32];  // a double's shortest round-trip text, an integer's digits
-        out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-      }
-    };
-    text("model", a.model);
-    text("provider", a.provider);
-    num("status", int64_t{a.status}, int64_t{0});
-    text("error_class", a.error_class);
-    num("start_ms", a.start_ms, int64_t{0});
-    num("duration_ms", a.duration_ms, int64_t{0});
-    num("ttft_ms", a.ttft_ms, int64_t{-1});
-    if (a.served) {
-      key("served");
-      out += "true";
-    }
-    num("tokens_in", a.tokens_in, int64_t{0});
-    num("tokens_out", a.tokens_out, int64_t{0});
-    num("cost_usd", finite_or_zero(a.cost_usd), 0.0);
-    out += '}';
-  }
-  out += ']';
-}
 
 Result<std::vector<AttemptRecord>> decode_attempts(std::string_view text, std::string_view id) {
   static constexpr std::array<std::string_view, 11> kKeys = {
@@ -109,7 +64,7 @@ std::string encode_cursor(Cursor c) {
   b[0] = kCursorVersion;
   for (int i = 0; i < 8; ++i) {
     b[1 + i] = static_cast<uint8_t>(static_cast<uint64_t>(c.time_ms) >> (56 - 8 * i));
-    b[9 + i] = static_cast<uint8_t>(static_cast<uint64_t>(c.seq) >> (56 - 8 * i));
+    b[9 + i] = static_cast<uint8_t>(static_cast<uint64_t>(c.pos) >> (56 - 8 * i));
   }
   std::string out;
   uint32_t acc = 0;

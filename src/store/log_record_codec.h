@@ -1,11 +1,10 @@
 #pragma once
-// Internal to the SQLite log store: the text forms of what it stores besides plain columns.
+// Internal to the SQLite log store: the text forms it reads or hands out besides blocks.
 //
-//   encode_attempts(rec.attempts, column);  auto back = decode_attempts(column, rec.id);
-//   std::string next = encode_cursor({time_ms, seq});  auto c = decode_cursor(next);
+//   auto attempts = decode_attempts(column, rec.id);      // a version-3 row's attempts
+//   std::string next = encode_cursor({time_ms, pos});  auto c = decode_cursor(next);
 //
-// Both formats are stored or handed out, so they are versioned: the attempts column leaves
-// out members at their default (readers fill them back in), the cursor starts with a version.
+// The cursor starts with a version: one from an older format is refused, not misread.
 
 #include <cstdint>
 #include <optional>
@@ -18,16 +17,16 @@
 
 namespace sy::store::sqlite_log {
 
-// The attempt chain as a JSON array, into `out` (reused across records to keep its buffer).
-void encode_attempts(const std::vector<telemetry::AttemptRecord>& attempts, std::string& out);
-// kInternal naming record `id` when the column is not what encode_attempts writes.
+// The attempts column of a version-3 row (a JSON array whose members at their default were
+// left out); kInternal naming record `id` when it is not that.
 Result<std::vector<telemetry::AttemptRecord>> decode_attempts(std::string_view text,
                                                               std::string_view id);
 
-// A page position: the last record shown (or looked at), in page order (time_ms, then seq).
+// A page position: the last record shown (or looked at), in page order (time_ms, then pos:
+// sqlite_log_store_impl.h's position()).
 struct Cursor {
   int64_t time_ms = 0;
-  int64_t seq = 0;
+  int64_t pos = 0;
 };
 
 // An opaque base64url token of 23 characters.

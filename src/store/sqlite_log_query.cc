@@ -1,11 +1,19 @@
-// The page query of the SQLite log store: one index range read newest first, the other
-// filters tested row by row, up to a scan budget; then the page's records by seq.
+// query() and get() of the SQLite log store.
+//
+// A page reads the blocks that may hold a window of time, the newest window first, each block
+// once: its matches are collected; once more than a page of them lie in the windows read, the
+// page is known. Otherwise the next window (older, four times as long, less when the budget
+// left says so) follows, until the page is full, the log or the asked range ends, or the scan
+// budget is spent. A user's page reads the blocks block_keys lists for the user, a day at a
+// time; a model's page only the listed ones among a window's blocks.
 
 #include <algorithm>
+#include <unordered_set>
 
 #include <fmt/core.h>
 #include <sqlite3.h>
 
+#include "core/ids.h"
 #include "store/sqlite_log_store_impl.h"
 
 namespace sy::store::sqlite_log {
@@ -14,189 +22,52 @@ namespace {
 using telemetry::RequestRecord;
 
 constexpr size_t kMaxLimit = 1000;
+constexpr int64_t kFirstWindowMs = 1'000;
 
-// Columns of a record, in RequestRecord order; `r` is requests, `b` bodies.
-constexpr const char* kRecordColumns =
-    "r.id, r.time_ms, r.key_id, r.user, r.endpoint, r.dialect, r.router, r.router_version,"
-    " r.route, r.variant, r.reason, r.requested_model, r.model, r.provider, r.attempts, r.stream,"
-    " r.status, r.error_class, r.ttft_ms, r.latency_ms, r.tokens_in, r.tokens_out,"
-    " r.tokens_cached, r.tokens_reasoning, r.cost_usd, r.metadata, r.tts_engine, r.tts_chars,"
-    " r.audio_seconds, r.tts_first_audio_ms, r.tts_cost_usd, r.tts_error";
-
-const std::string kRecordBySeq =
-    fmt::format("SELECT {} FROM requests r WHERE r.seq = ?1", kRecordColumns);
-const std::string kRecordBySeqWithBodies = fmt::format(
-    "SELECT {}, b.request_body, b.response_body FROM requests r LEFT JOIN bodies b"
-    " ON b.seq = r.seq WHERE r.seq = ?1",
-    kRecordColumns);
-const std::string kRecordById = fmt::format(
-    "SELECT {}, b.request_body, b.response_body FROM requests r LEFT JOIN bodies b"
-    " ON b.seq = r.seq WHERE r.id = ?1",
-    kRecordColumns);
-
-Result<RequestRecord> read_record(const Use& u, bool bodies) {
-  RequestRecord r;
-  r.id = u.str(0);
-  r.time_ms = u.i64(1);
-  r.key_id = u.str(2);
-  r.user = u.str(3);
-  r.endpoint = u.str(4);
-  r.dialect = u.str(5);
-  r.router = u.str(6);
-  r.router_version = u.i64(7);
-  r.route = u.str(8);
-  r.variant = u.str(9);
-  r.reason = u.str(10);
-  r.requested_model = u.str(11);
-  r.model = u.str(12);
-  r.provider = u.str(13);
-  auto attempts = decode_attempts(u.view(14), r.id);
-  if (!attempts) {
-    return tl::unexpected(attempts.error());
-  }
-  r.attempts = std::move(*attempts);
-  r.stream = u.i64(15) != 0;
-  r.status = static_cast<int>(u.i64(16));
-  r.error_class = u.str(17);
-  r.ttft_ms = u.i64(18);
-  r.latency_ms = u.i64(19);
-  r.tokens_in = u.i64(20);
-  r.tokens_out = u.i64(21);
-  r.tokens_cached = u.i64(22);
-  r.tokens_reasoning = u.i64(23);
-  r.cost_usd = u.dbl(24);
-  r.metadata_json = u.str(25);
-  r.tts_engine = u.str(26);
-  r.tts_chars = u.i64(27);
-  r.audio_seconds = u.dbl(28);
-  r.tts_first_audio_ms = u.i64(29);
-  r.tts_cost_usd = u.dbl(30);
-  r.tts_error = u.str(31);
-  if (bodies) {
-    r.request_body = u.str(32);
-    r.response_body = u.str(33);
-  }
-  return r;
-}
-
-
-// Each row comes with whether the other filters match, so that the caller can count what it
-// examined and stop at the scan budget. The test is a CASE condition because SQLite
-// short-circuits AND/OR only there: an absent filter on a column outside the index (model on
-// requests_router) then costs no table read. One statement per index (absent filters are bound
-// as '' or 0 and drop out), so a connection prepares four at most. ?1 the indexed value, ?2..?3 the
-// time range, ?4..?10 the filters, ?11..?12 the cursor. "<column> != ''" lets SQLite use the
-// partial indexes (user and model leave out '').
-std::string page_sql(std::string_view index, std::string_view column, std::string_view day = "") {
-  return fmt::format(
-      "SELECT seq, time_ms, CASE WHEN (?4 = '' OR user = ?4) AND (?5 = '' OR router = ?5)"
-      " AND (?6 = '' OR model = ?6) AND (?7 = '' OR route = ?7) AND (?8 = '' OR variant = ?8)"
-      " AND (?9 = 0 OR status = ?9) AND (?10 = 0 OR failed = 1) THEN 1 ELSE 0 END"
-      " FROM requests INDEXED BY {} WHERE {}{} time_ms >= ?2 AND time_ms < ?3"
-      " AND (time_ms < ?11 OR seq < ?12) ORDER BY time_ms DESC, seq DESC",
-      index, day, column.empty() ? "" : fmt::format("{0} = ?1 AND {0} != '' AND", column));
-}
-// ?13: the day (time_ms / kUserIndexDayMs) whose part of requests_user to read.
-const std::string kPageByUser = page_sql("requests_user", "user", "time_ms / 86400000 = ?13 AND ");
-// Each a single min() or max(): SQLite reads them off the ends of requests_time.
+// The log's span: no record is newer than the newest t_max, none older than the oldest t_max
+// less the widest block.
+// Each a single min() or max(): SQLite reads them off the ends of blocks_time.
 const std::string kTimeSpan =
-    "SELECT (SELECT min(time_ms) FROM requests), (SELECT max(time_ms) FROM requests)";
-const std::string kPageByRouter = page_sql("requests_router", "router");
-const std::string kPageByModel = page_sql("requests_model", "model");
-const std::string kPageByTime = page_sql("requests_time", "");
+    "SELECT (SELECT min(t_max) FROM blocks), (SELECT max(t_max) FROM blocks)";
+// The blocks that may hold records of [?2, ?3): t_min < ?3 and t_max >= ?2, where t_max is at
+// most t_min + the widest span (?4 = ?3 + span).
+const std::string kBlocksInWindow =
+    "SELECT seq, heads, router FROM blocks INDEXED BY blocks_time"
+    " WHERE t_max >= ?2 AND t_max < ?4 AND t_min < ?3";
+const std::string kRouterBlocksInWindow =
+    "SELECT seq, heads, router FROM blocks INDEXED BY blocks_router"
+    " WHERE router = ?1 AND t_max >= ?2 AND t_max < ?4 AND t_min < ?3";
+const std::string kKeyBlocks =
+    "SELECT seq, t_max FROM block_keys WHERE kind = ?1 AND day = ?2 AND key = ?3"
+    " ORDER BY t_max DESC, seq DESC";
+const std::string kBlock = "SELECT router, heads, ids, tails FROM blocks WHERE seq = ?1";
+const std::string kBlockHeads = "SELECT heads, router FROM blocks WHERE seq = ?1";
+// The blocks that may hold time ?1 (?2 = ?1 + span).
+const std::string kBlocksAt =
+    "SELECT seq, router, heads, ids, tails FROM blocks INDEXED BY blocks_time"
+    " WHERE t_max >= ?1 AND t_max <= ?2 AND t_min <= ?1";
+const std::string kNamedId = "SELECT seq FROM named_ids WHERE id = ?1 ORDER BY seq";
+const std::string kBodies =
+    "SELECT request_body, response_body FROM block_bodies WHERE seq = ?1 AND slot = ?2";
 
-// The most selective index the query can use, and the value it is read at.
-std::pair<const std::string*, std::string_view> page_index(const LogQuery& q) {
-  if (!q.user.empty()) {
-    return {&kPageByUser, q.user};
-  }
-  if (!q.router.empty()) {
-    return {&kPageByRouter, q.router};
-  }
-  if (!q.model.empty()) {
-    return {&kPageByModel, q.model};
-  }
-  return {&kPageByTime, {}};
+int64_t saturating_add(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
+
+bool matches(const BlockHead& h, const LogQuery& q) {
+  return (q.user.empty() || h.user == q.user) && (q.model.empty() || h.model == q.model) &&
+         (q.route.empty() || h.route == q.route) && (q.variant.empty() || h.variant == q.variant) &&
+         (q.status == 0 || h.status == q.status) && (!q.errors_only || h.failed);
 }
 
-void bind_page(Use& u, const LogQuery& q, std::string_view indexed, std::optional<Cursor> after) {
-  Cursor c = after.value_or(Cursor{INT64_MAX, INT64_MAX});
-  u.bind(1, indexed);
-  u.bind(2, q.since_ms);
-  // The cursor's time bounds the index range; ties with it are sorted out by seq.
-  u.bind(3, std::min(q.until_ms, c.time_ms == INT64_MAX ? c.time_ms : c.time_ms + 1));
-  int i = 3;
-  for (const std::string* f : {&q.user, &q.router, &q.model, &q.route, &q.variant}) {
-    u.bind(++i, std::string_view(*f));
-  }
-  u.bind(9, int64_t{q.status});
-  u.bind(10, int64_t{q.errors_only});
-  u.bind(11, c.time_ms);
-  u.bind(12, c.seq);
-}
-
-// Collects one page from rows read in page order (see page_sql), up to the scan budget.
-struct PageScan {
-  size_t limit;
-  int64_t budget;
-  std::vector<Cursor> hits;
-  int64_t examined = 0;
-  std::string next;  // the next page's cursor, once done; "" when the rows ran out
-  bool done = false;
-
-  void stop_at(Cursor c) {
-    next = encode_cursor(c);
-    done = true;
-  }
-  // Reads the statement's rows until the page is full or the budget spent; SQLite's code.
-  int feed(Use& u) {
-    int rc;
-    while ((rc = u.step()) == SQLITE_ROW) {
-      Cursor at{u.i64(1), u.i64(0)};
-      if (u.i64(2) != 0) {
-        if (hits.size() == limit) {  // one more match: another page follows
-          stop_at(hits.back());
-          return SQLITE_DONE;
-        }
-        hits.push_back(at);
-      }
-      if (++examined >= budget) {
-        stop_at(at);  // go on after the last row looked at
-        return SQLITE_DONE;
-      }
-    }
-    return rc;
+struct Hit {
+  int64_t time_ms;
+  int64_t pos;
+  size_t page_index = 0;
+  bool operator>(const Hit& o) const {
+    return time_ms != o.time_ms ? time_ms > o.time_ms : pos > o.pos;
   }
 };
 
-int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
-
 }  // namespace
-
-Result<std::pair<int64_t, int64_t>> SqliteLogStore::user_days(Conn& c, const LogQuery& q,
-                                                              std::optional<Cursor> after) {
-  constexpr std::string_view what = "querying records";
-  auto s = c.stmt(kTimeSpan, what);
-  if (!s) {
-    return tl::unexpected(s.error());
-  }
-  Use u(*s);
-  if (int rc = u.step(); rc != SQLITE_ROW) {
-    return c.error(what, rc);
-  }
-  if (u.null(0)) {
-    return std::pair<int64_t, int64_t>(0, 1);  // no records
-  }
-  int64_t top = std::min(q.until_ms, u.i64(1) + 1);  // exclusive
-  if (after && after->time_ms < top) {
-    top = after->time_ms + 1;
-  }
-  int64_t bottom = std::max(q.since_ms, u.i64(0));
-  if (top <= bottom) {
-    return std::pair<int64_t, int64_t>(0, 1);
-  }
-  return std::pair(floor_div(top - 1, kUserIndexDayMs), floor_div(bottom, kUserIndexDayMs));
-}
 
 Result<LogPage> SqliteLogStore::query(const LogQuery& q) const {
   if (q.limit < 1 || q.limit > kMaxLimit) {
@@ -221,80 +92,334 @@ Result<LogPage> SqliteLogStore::query(const LogQuery& q) const {
                 "unchanged, or leave it out for the first page",
                 "cursor");
   }
-  auto [sql, indexed] = page_index(q);
+  const int64_t span = max_span_.load();
+  // Which blocks a page reads: a user's listed ones, day by day; else those of a window of time
+  // (a router's, or all), a model's listed ones among them.
+  const bool by_user = !q.user.empty();
+  const bool by_model = !by_user && q.router.empty() && !q.model.empty();
+  const bool by_router = !by_user && !q.router.empty();
   return read("querying records", [&](Conn& c) -> Result<LogPage> {
     constexpr std::string_view what = "querying records";
-    auto scan = c.stmt(*sql, what);
-    auto fetch = c.stmt(q.with_bodies ? kRecordBySeqWithBodies : kRecordBySeq, what);
-    if (!scan || !fetch) {
-      return tl::unexpected(!scan ? scan.error() : fetch.error());
+    auto span_stmt = c.stmt(kTimeSpan, what);
+    auto scan = c.stmt(by_router ? kRouterBlocksInWindow : kBlocksInWindow, what);
+    auto keys = c.stmt(kKeyBlocks, what);
+    auto heads = c.stmt(kBlockHeads, what);
+    if (!span_stmt || !scan || !keys || !heads) {
+      return tl::unexpected(!span_stmt ? span_stmt.error()
+                            : !scan    ? scan.error()
+                            : !keys    ? keys.error()
+                                       : heads.error());
     }
-    PageScan page_scan{q.limit, options_.scan_budget_rows};
-    if (q.user.empty()) {
-      Use u(*scan);
-      bind_page(u, q, indexed, after);
-      if (int rc = page_scan.feed(u); rc != SQLITE_DONE) {
+    int64_t hi = 0;
+    int64_t floor = 0;
+    {
+      Use u(*span_stmt);
+      if (int rc = u.step(); rc != SQLITE_ROW) {
         return c.error(what, rc);
       }
-    } else {
-      auto days = user_days(c, q, after);
-      if (!days) {
-        return tl::unexpected(days.error());
+      if (u.null(0)) {
+        return LogPage{};  // no records
       }
-      for (int64_t d = days->first; d >= days->second && !page_scan.done; --d) {
+      hi = std::min(q.until_ms, saturating_add(u.i64(1), 1));
+      floor = std::max(q.since_ms, u.i64(0) - span);
+    }
+    if (after) {  // a cursor at position 0 (none is) stands for "before its time"
+      hi = std::min(hi, after->pos == 0 ? after->time_ms : saturating_add(after->time_ms, 1));
+    }
+    const int64_t top = hi;
+    std::vector<Hit> hits;
+    std::unordered_set<int64_t> seen;  // blocks read
+    int64_t examined = 0;
+    // A block is read once: every match in it before `top` (and from `floor`) is a hit, though
+    // only those from the current window on are known to be in page order yet.
+    auto take = [&](int64_t seq, std::string_view block_heads) -> Result<void> {
+      if (!seen.insert(seq).second) {
+        return {};
+      }
+      BlockReader b(block_heads, {}, {});
+      while (b.next()) {
+        ++examined;
+        const BlockHead& h = b.head();
+        if (h.time_ms < floor || h.time_ms >= top || !matches(h, q)) {
+          continue;
+        }
+        const int64_t pos = position(seq, b.slot());
+        if (after && h.time_ms == after->time_ms && pos >= after->pos) {
+          continue;  // shown already
+        }
+        hits.push_back({h.time_ms, pos});
+      }
+      if (!b.ok()) {
+        return fail(ErrorCode::kInternal,
+                    fmt::format("log store '{}': block {} is damaged", path_, seq));
+      }
+      return {};
+    };
+    // The blocks listed for the key on day d.
+    auto listed_on = [&](int64_t d, KeyKind kind, std::string_view key,
+                         auto&& each) -> Result<void> {
+      Use u(*keys);
+      u.bind(1, int64_t{kind});
+      u.bind(2, d);
+      u.bind(3, key);
+      int rc;
+      while ((rc = u.step()) == SQLITE_ROW) {
+        auto more = each(u.i64(0), u.i64(1));
+        if (!more) {
+          return tl::unexpected(more.error());
+        }
+        if (!*more) {
+          return {};
+        }
+      }
+      return rc == SQLITE_DONE ? Result<void>() : c.error(what, rc);
+    };
+    auto final_hits = [&](int64_t from) {  // hits from `from` on
+      return static_cast<size_t>(
+          std::count_if(hits.begin(), hits.end(), [from](const Hit& h) { return h.time_ms >= from; }));
+    };
+    std::unordered_set<int64_t> model_blocks;  // by_model: those listed on the days loaded
+    int64_t model_from_day = INT64_MAX;         // by_model: days from this one on are loaded
+    int64_t width = kFirstWindowMs;
+    bool out_of_budget = false;
+    while (hi > floor) {
+      if (examined >= options_.scan_budget_rows) {
+        out_of_budget = true;
+        break;
+      }
+      const int64_t examined_before = examined;
+      int64_t lo = 0;
+      if (by_user) {  // a day at a time: its listed blocks, newest first
+        lo = std::max(floor, day_of(hi - 1) * kDayMs);
+        auto r = listed_on(day_of(hi - 1), kUserKey, q.user,
+                           [&](int64_t seq, int64_t t_max) -> Result<bool> {
+          if (t_max < lo) {
+            return false;
+          }
+          if (t_max + 1 < hi && final_hits(t_max + 1) > q.limit) {
+            lo = t_max + 1;  // the blocks left hold nothing newer: the page is known
+            return false;
+          }
+          if (seen.contains(seq)) {
+            return true;
+          }
+          Use u(*heads);
+          u.bind(1, seq);
+          int rc = u.step();
+          if (rc == SQLITE_DONE) {
+            return true;  // gone to retention since it was listed
+          }
+          if (rc != SQLITE_ROW) {
+            return c.error(what, rc);
+          }
+          if (!q.router.empty() && u.view(1) != q.router) {
+            seen.insert(seq);
+            return true;
+          }
+          if (auto taken = take(seq, u.blob(0)); !taken) {
+            return tl::unexpected(taken.error());
+          }
+          return true;
+        });
+        if (!r) {
+          return tl::unexpected(r.error());
+        }
+      } else {
+        lo = hi - floor > width ? hi - width : floor;
+        for (int64_t d = std::min(model_from_day, day_of(hi - 1) + 1) - 1; by_model && d >= day_of(lo);
+             --d) {
+          auto r = listed_on(d, kModelKey, q.model, [&](int64_t seq, int64_t) -> Result<bool> {
+            model_blocks.insert(seq);
+            return true;
+          });
+          if (!r) {
+            return tl::unexpected(r.error());
+          }
+          model_from_day = d;
+        }
         Use u(*scan);
-        bind_page(u, q, indexed, after);
-        u.bind(13, d);
-        if (int rc = page_scan.feed(u); rc != SQLITE_DONE) {
+        u.bind(1, std::string_view(q.router));
+        u.bind(2, lo);
+        u.bind(3, hi);
+        u.bind(4, saturating_add(hi, span));
+        int rc;
+        while ((rc = u.step()) == SQLITE_ROW) {
+          const int64_t seq = u.i64(0);
+          if (seen.contains(seq) || (by_model && !model_blocks.contains(seq))) {
+            continue;
+          }
+          if (auto r = take(seq, u.blob(1)); !r) {
+            return tl::unexpected(r.error());
+          }
+        }
+        if (rc != SQLITE_DONE) {
           return c.error(what, rc);
         }
-        if (!page_scan.done && ++page_scan.examined >= options_.scan_budget_rows) {
-          page_scan.stop_at(Cursor{d * kUserIndexDayMs, 0});  // before day d
+        // Four times as long, but no more than the budget left at this window's density.
+        width = width > INT64_MAX / 4 ? INT64_MAX : width * 4;
+        if (const int64_t read = examined - examined_before; read > 0) {
+          const double fits = static_cast<double>(options_.scan_budget_rows - examined) *
+                              static_cast<double>(hi - lo) / static_cast<double>(read);
+          width = std::clamp(static_cast<int64_t>(std::min(fits, 9e18)), int64_t{1}, width);
         }
       }
+      hi = lo;
+      if (final_hits(lo) > q.limit) {
+        break;  // one more match than the page: the page is known
+      }
     }
+    if (hi > floor) {  // older records are still to read: hits before hi may miss some between
+      std::erase_if(hits, [hi](const Hit& h) { return h.time_ms < hi; });
+    }
+    std::sort(hits.begin(), hits.end(), std::greater<>());
     LogPage page;
-    page.next_cursor = std::move(page_scan.next);
-    const std::vector<Cursor>& hits = page_scan.hits;
-    for (const Cursor& h : hits) {
-      Use f(*fetch);
-      f.bind(1, h.seq);
-      if (int frc = f.step(); frc != SQLITE_ROW) {
-        return c.error(what, frc == SQLITE_DONE ? SQLITE_INTERNAL : frc);
+    if (hits.size() > q.limit) {  // one more match: another page follows
+      hits.resize(q.limit);
+      page.next_cursor = encode_cursor({hits.back().time_ms, hits.back().pos});
+    } else if (out_of_budget) {
+      page.next_cursor = encode_cursor({hi, 0});  // every record from hi on was looked at
+    }
+    // The page's records, block by block, each block's in its order.
+    for (size_t i = 0; i < hits.size(); ++i) {
+      hits[i].page_index = i;
+    }
+    std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.pos < b.pos; });
+    page.records.resize(hits.size());
+    auto block = c.stmt(kBlock, what);
+    auto bodies = c.stmt(kBodies, what);
+    if (!block || !bodies) {
+      return tl::unexpected(!block ? block.error() : bodies.error());
+    }
+    for (size_t i = 0; i < hits.size();) {
+      const int64_t seq = hits[i].pos >> kSlotBits;
+      Use u(*block);
+      u.bind(1, seq);
+      if (int brc = u.step(); brc != SQLITE_ROW) {
+        return c.error(what, brc == SQLITE_DONE ? SQLITE_INTERNAL : brc);
       }
-      auto rec = read_record(f, q.with_bodies);
-      if (!rec) {
-        return tl::unexpected(rec.error());
+      BlockReader b(u.blob(1), u.blob(2), u.blob(3));
+      for (; i < hits.size() && hits[i].pos >> kSlotBits == seq; ++i) {
+        const auto slot = static_cast<size_t>(hits[i].pos & ((int64_t{1} << kSlotBits) - 1));
+        while (b.ok() && b.slot() != slot && b.next()) {
+        }
+        RequestRecord& r = page.records[hits[i].page_index];
+        if (b.slot() != slot || !b.record(r)) {
+          return fail(ErrorCode::kInternal,
+                      fmt::format("log store '{}': block {} is damaged", path_, seq));
+        }
+        r.router = u.view(0);
+        if (q.with_bodies && b.head().bodies) {
+          Use body(*bodies);
+          body.bind(1, seq);
+          body.bind(2, static_cast<int64_t>(slot));
+          if (int rc = body.step(); rc == SQLITE_ROW) {
+            r.request_body = body.view(0);
+            r.response_body = body.view(1);
+          } else if (rc != SQLITE_DONE) {
+            return c.error(what, rc);
+          }
+        }
       }
-      page.records.push_back(std::move(*rec));
     }
     return page;
   });
 }
 
-Result<std::optional<RequestRecord>> SqliteLogStore::get(std::string_view id) const {
+Result<std::optional<RequestRecord>> SqliteLogStore::find(Conn& c, std::string_view id,
+                                                          bool bodies) const {
   using Out = std::optional<RequestRecord>;
-  return read("reading a record", [&](Conn& c) -> Result<Out> {
-    constexpr std::string_view what = "reading a record";
-    auto s = c.stmt(kRecordById, what);
+  constexpr std::string_view what = "reading a record";
+  // Looks for the id in one block (the row's router, heads, ids, tails from column `first`);
+  // its record, or nullopt when not there.
+  auto look = [&](int64_t seq, const Use& u, int first) -> Result<Out> {
+    const size_t slot = find_id(u.blob(first + 2), id);
+    if (slot == SIZE_MAX) {
+      return Out();
+    }
+    BlockReader b(u.blob(first + 1), u.blob(first + 2), u.blob(first + 3));
+    RequestRecord r;
+    while (b.next() && b.slot() < slot) {
+    }
+    if (b.slot() != slot || !b.record(r)) {
+      return fail(ErrorCode::kInternal,
+                  fmt::format("log store '{}': block {} is damaged", path_, seq));
+    }
+    r.router = u.view(first);
+    if (bodies && b.head().bodies) {
+      auto s = c.stmt(kBodies, what);
+      if (!s) {
+        return tl::unexpected(s.error());
+      }
+      Use body(*s);
+      body.bind(1, seq);
+      body.bind(2, static_cast<int64_t>(slot));
+      if (int rc = body.step(); rc == SQLITE_ROW) {
+        r.request_body = body.view(0);
+        r.response_body = body.view(1);
+      } else if (rc != SQLITE_DONE) {
+        return c.error(what, rc);
+      }
+    }
+    return Out(std::move(r));
+  };
+  std::vector<int64_t> named;
+  {
+    auto s = c.stmt(kNamedId, what);
     if (!s) {
       return tl::unexpected(s.error());
     }
     Use u(*s);
     u.bind(1, id);
-    int rc = u.step();
-    if (rc == SQLITE_DONE) {
-      return Out();
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW) {
+      named.push_back(u.i64(0));
     }
-    if (rc != SQLITE_ROW) {
+    if (rc != SQLITE_DONE) {
       return c.error(what, rc);
     }
-    auto rec = read_record(u, true);
-    if (!rec) {
-      return tl::unexpected(rec.error());
+  }
+  for (int64_t seq : named) {
+    auto s = c.stmt(kBlock, what);
+    if (!s) {
+      return tl::unexpected(s.error());
     }
-    return Out(std::move(*rec));
-  });
+    Use u(*s);
+    u.bind(1, seq);
+    if (int rc = u.step(); rc == SQLITE_ROW) {
+      auto found = look(seq, u, 0);
+      if (!found || *found) {
+        return found;
+      }
+    } else if (rc != SQLITE_DONE) {
+      return c.error(what, rc);
+    }
+  }
+  const int64_t ms = request_id_ms(id);
+  if (ms < 0) {
+    return Out();
+  }
+  auto s = c.stmt(kBlocksAt, what);
+  if (!s) {
+    return tl::unexpected(s.error());
+  }
+  Use u(*s);
+  u.bind(1, ms);
+  u.bind(2, saturating_add(ms, max_span_.load()));
+  int rc;
+  while ((rc = u.step()) == SQLITE_ROW) {
+    auto found = look(u.i64(0), u, 1);
+    if (!found || *found) {
+      return found;
+    }
+  }
+  if (rc != SQLITE_DONE) {
+    return c.error(what, rc);
+  }
+  return Out();
+}
+
+Result<std::optional<RequestRecord>> SqliteLogStore::get(std::string_view id) const {
+  return read("reading a record", [&](Conn& c) { return find(c, id, true); });
 }
 
 }  // namespace sy::store::sqlite_log

@@ -1,5 +1,6 @@
-// enforce_retention() of the SQLite log store: the oldest records go first, a chunk per write
-// transaction so that appends interleave; then free pages go back to the file system.
+// enforce_retention() of the SQLite log store: the oldest blocks go first, a chunk of records
+// per write transaction so that appends interleave; then free pages go back to the file system.
+// A block goes when its newest record is past the age limit.
 
 #include <algorithm>
 
@@ -13,10 +14,17 @@ namespace {
 
 constexpr int64_t kVacuumChunkPages = 512;  // pages given back per write transaction (8 MiB)
 
-// The oldest `?2` records older than `?1`.
-const std::string kDeleteOldest =
-    "DELETE FROM requests WHERE seq IN (SELECT seq FROM requests INDEXED BY requests_time"
-    " WHERE time_ms < ?1 ORDER BY time_ms, seq LIMIT ?2) RETURNING time_ms";
+// Up to ?2 of the blocks whose newest record is older than ?1, the oldest first.
+const std::string kOldestBlocks =
+    "SELECT seq, n, t_max FROM blocks INDEXED BY blocks_time WHERE t_max < ?1"
+    " ORDER BY t_max, seq LIMIT ?2";
+const std::string kDeleteBlock = "DELETE FROM blocks WHERE seq = ?1";
+const std::string kDeleteBodies = "DELETE FROM block_bodies WHERE seq = ?1";
+const std::string kDeleteNamedIds = "DELETE FROM named_ids WHERE seq = ?1";
+// What is left: no record is older than the oldest t_max less the widest block.
+const std::string kOldestLeft = "SELECT min(t_max) FROM blocks";
+// The users' and models' lists of the days before ?1 (their blocks are gone).
+const std::string kDeleteKeys = "DELETE FROM block_keys WHERE kind IN (0, 1) AND day < ?1";
 const std::string kDeleteOutcomes =
     "DELETE FROM outcomes WHERE rowid IN (SELECT rowid FROM outcomes INDEXED BY outcomes_age"
     " WHERE at_ms < ?1 LIMIT ?2)";
@@ -53,38 +61,78 @@ Result<int64_t> SqliteLogStore::delete_outcomes(int64_t before_ms) {
 
 Result<int64_t> SqliteLogStore::delete_chunk(int64_t before_ms) {
   constexpr std::string_view what = "deleting old records";
-  int64_t newest = INT64_MIN;
+  const int64_t span = max_span_.load();
   int64_t n = 0;
+  int64_t newest_gone = INT64_MIN;
+  int64_t oldest_left = INT64_MAX;
   {
     std::lock_guard lock(write_mu_);
-    Txn txn(*writer_);  // the trigger's body deletes go in the same transaction
+    Txn txn(*writer_);
     if (auto r = txn.begin(true, what); !r) {
       return tl::unexpected(r.error());
     }
-    auto s = writer_->stmt(kDeleteOldest, what);
-    if (!s) {
-      return tl::unexpected(s.error());
-    }
+    std::vector<std::pair<int64_t, int64_t>> blocks;  // seq, records
     {
+      auto s = writer_->stmt(kOldestBlocks, what);
+      if (!s) {
+        return tl::unexpected(s.error());
+      }
       Use u(*s);
       u.bind(1, before_ms);
-      u.bind(2, options_.retention_chunk_rows);
+      // Blocks hold up to kBlockRecords records: about a chunk of records, one block at least.
+      u.bind(2, std::max<int64_t>(1, options_.retention_chunk_rows / kBlockRecords));
       int rc;
       while ((rc = u.step()) == SQLITE_ROW) {
-        newest = std::max(newest, u.i64(0));
-        ++n;
+        blocks.emplace_back(u.i64(0), u.i64(1));
+        newest_gone = std::max(newest_gone, u.i64(2));
       }
       if (rc != SQLITE_DONE) {
         return writer_->error(what, rc);
+      }
+    }
+    for (const auto& [seq, records] : blocks) {
+      for (const std::string* sql : {&kDeleteBlock, &kDeleteBodies, &kDeleteNamedIds}) {
+        auto s = writer_->stmt(*sql, what);
+        if (!s) {
+          return tl::unexpected(s.error());
+        }
+        Use u(*s);
+        u.bind(1, seq);
+        if (auto r = writer_->run(u, what); !r) {
+          return tl::unexpected(r.error());
+        }
+      }
+      n += records;
+    }
+    if (!blocks.empty()) {
+      auto s = writer_->stmt(kOldestLeft, what);
+      if (!s) {
+        return tl::unexpected(s.error());
+      }
+      {
+        Use u(*s);
+        if (int rc = u.step(); rc != SQLITE_ROW) {
+          return writer_->error(what, rc);
+        }
+        oldest_left = u.null(0) ? INT64_MAX : u.i64(0) - span;
+      }
+      auto keys = writer_->stmt(kDeleteKeys, what);
+      if (!keys) {
+        return tl::unexpected(keys.error());
+      }
+      Use u(*keys);
+      u.bind(1, oldest_left == INT64_MAX ? INT64_MAX : day_of(oldest_left));
+      if (auto r = writer_->run(u, what); !r) {
+        return tl::unexpected(r.error());
       }
     }
     if (auto r = txn.commit(what); !r) {
       return tl::unexpected(r.error());
     }
   }
-  // Outcomes counting before the newest deleted record's time: theirs went (ties may keep a few).
+  // Outcomes counting before every record left (and not after the last that went): theirs went.
   if (n > 0) {
-    if (auto r = delete_outcomes(newest); !r) {
+    if (auto r = delete_outcomes(std::min(oldest_left, newest_gone + 1)); !r) {
       return tl::unexpected(r.error());
     }
   }
@@ -140,7 +188,7 @@ Result<int64_t> SqliteLogStore::enforce_retention(int64_t max_age_ms, int64_t ma
         return tl::unexpected(n.error());
       }
       deleted += *n;
-      if (*n < options_.retention_chunk_rows) {
+      if (*n == 0) {
         break;
       }
     }

@@ -1,5 +1,5 @@
-// variant_stats() of the SQLite log store: one pass over a router's window of requests_router
-// (every column the figures need is in the index), then one over outcomes_at.
+// variant_stats() of the SQLite log store: one pass over the heads of a router's blocks in the
+// window (every field the figures need is in the heads), then one over outcomes_at.
 
 #include <algorithm>
 #include <cstdint>
@@ -17,10 +17,10 @@
 namespace sy::store::sqlite_log {
 namespace {
 
-const std::string kStatsRequests =
-    "SELECT route, variant, failed, ttft_ms, latency_ms, cost_usd, user, time_ms"
-    " FROM requests INDEXED BY requests_router WHERE router = ?1 AND router != '' AND time_ms >= ?2"
-    " AND time_ms < ?3";
+// The router's blocks that may hold records of [?2, ?3) (?4 = ?3 + the widest span).
+const std::string kStatsBlocks =
+    "SELECT seq, heads FROM blocks INDEXED BY blocks_router"
+    " WHERE router = ?1 AND t_max >= ?2 AND t_max < ?4 AND t_min < ?3";
 const std::string kStatsOutcomes =
     "SELECT at_router, route, variant, user, name, value FROM outcomes INDEXED BY outcomes_at"
     " WHERE at_router IN (?1, '') AND at_ms >= ?2 AND at_ms < ?3";
@@ -33,21 +33,20 @@ struct Group {
 
 class StatsBuilder {
  public:
-  void add_request(const Use& u) {
-    size_t g = group(u.view(0), u.view(1));
+  void add_request(const BlockHead& h) {
+    size_t g = group(h.route, h.variant);
     Group& grp = groups_[g];
     grp.stats.requests += 1;
-    bool is_failed = u.i64(2) != 0;
-    grp.stats.errors += is_failed ? 1 : 0;
-    if (int64_t ttft = u.i64(3); ttft >= 0) {
-      grp.ttft.push_back(ttft);
+    grp.stats.errors += h.failed ? 1 : 0;
+    if (h.ttft_ms >= 0) {
+      grp.ttft.push_back(h.ttft_ms);
     }
-    if (!is_failed) {
-      grp.latency.push_back(u.i64(4));
+    if (!h.failed) {
+      grp.latency.push_back(h.latency_ms);
     }
-    grp.stats.cost_usd += u.dbl(5);
-    if (std::string_view user = u.view(6); !user.empty()) {
-      visits_.add(user, static_cast<uint32_t>(g), u.i64(7));
+    grp.stats.cost_usd += h.cost_usd;
+    if (!h.user.empty()) {
+      visits_.add(h.user, static_cast<uint32_t>(g), h.time_ms);
     }
   }
 
@@ -155,11 +154,12 @@ Result<std::vector<VariantStats>> SqliteLogStore::variant_stats(std::string_view
                 "since");
   }
   using Out = std::vector<VariantStats>;
+  const int64_t span = max_span_.load();
   return read("computing variant statistics", [&](Conn& c) -> Result<Out> {
     constexpr std::string_view what = "computing variant statistics";
     StatsBuilder b;
-    for (bool outcomes : {false, true}) {
-      auto s = c.stmt(outcomes ? kStatsOutcomes : kStatsRequests, what);
+    {
+      auto s = c.stmt(kStatsBlocks, what);
       if (!s) {
         return tl::unexpected(s.error());
       }
@@ -167,16 +167,39 @@ Result<std::vector<VariantStats>> SqliteLogStore::variant_stats(std::string_view
       u.bind(1, router);
       u.bind(2, since_ms);
       u.bind(3, until_ms);
+      u.bind(4, until_ms > INT64_MAX - span ? INT64_MAX : until_ms + span);
       int rc;
       while ((rc = u.step()) == SQLITE_ROW) {
-        outcomes ? b.add_outcome(u, router) : b.add_request(u);
+        BlockReader block(u.blob(1), {}, {});
+        while (block.next()) {
+          if (const BlockHead& h = block.head(); h.time_ms >= since_ms && h.time_ms < until_ms) {
+            b.add_request(h);
+          }
+        }
+        if (!block.ok()) {
+          return fail(ErrorCode::kInternal,
+                      fmt::format("log store '{}': block {} is damaged", path_, u.i64(0)));
+        }
       }
       if (rc != SQLITE_DONE) {
         return c.error(what, rc);
       }
-      if (!outcomes) {
-        b.count_users();
-      }
+      b.count_users();
+    }
+    auto s = c.stmt(kStatsOutcomes, what);
+    if (!s) {
+      return tl::unexpected(s.error());
+    }
+    Use u(*s);
+    u.bind(1, router);
+    u.bind(2, since_ms);
+    u.bind(3, until_ms);
+    int rc;
+    while ((rc = u.step()) == SQLITE_ROW) {
+      b.add_outcome(u, router);
+    }
+    if (rc != SQLITE_DONE) {
+      return c.error(what, rc);
     }
     return b.finish();
   });

@@ -3,33 +3,35 @@
 // commit and never wait for the writer.
 //
 // Schema, and why:
-// - requests: one row per record, `seq` (the rowid) is the insertion order and the cursor's
-//   tie-breaker; ids are unique. Bodies live in `bodies`, a row only when one is non-empty, so
-//   the rows the page queries read stay small.
-// - Page queries read one index range newest first, chosen by the most selective filter:
-//   requests_user, else requests_router, else requests_model, else requests_time. Each index
-//   ends in (time_ms, seq), so ORDER BY time_ms DESC, seq DESC needs no sort.
-// - requests_user is keyed (day, user, time_ms): appends then touch the few pages of today's
-//   part of the index instead of a random page per record (the largest cost of an append with
-//   (user, time_ms): a WAL frame and a checkpoint write each). A user's page reads the days
-//   newest first, one index seek per day of the log.
-// - requests_router also covers variant_stats: a router's window is one contiguous index range
-//   holding every column the figures need (route, variant, failed, ttft, latency, cost, user),
-//   so no table row is read. Percentiles and distinct users are computed exactly from it. Like
-//   requests_user and requests_model it leaves out '' (requests that named a model).
-// - Appends insert plain records 32 to a statement (kRowsPerInsert): the table's and the
-//   indexes' cursors are opened once for all of them.
+// - blocks: a batch's records of one router, up to kBlockRecords, as one row (log_block.h): the
+//   heads (what filters and the experiment figures read), the ids and the tails (the rest),
+//   with the router and the records' time span. Heads come first in the row, so a scan of
+//   them reads no page of the rest. A row per record cost its 27 columns and five index
+//   entries, 26k instructions a record, more than all the rest of observing a request; a block
+//   costs its records' encoding and one row (bench/README.md, "Cost of observing").
+// - blocks_time (t_max, t_min) and blocks_router (router, t_max, t_min) find the blocks that
+//   may hold a time window; the widest block seen (max_span_) bounds the range to read.
+// - Records are not found by id through an index: a gateway request id carries its arrival's
+//   millisecond (core/ids.h), which is the record's time, so get() reads the blocks holding
+//   that time. Records whose id is of another form are listed in named_ids.
+// - block_keys lists, per UTC day, the blocks holding each user's and each model's records,
+//   newest block (t_max) first: a user's page reads only those, and stops once the blocks
+//   left cannot hold anything newer than a full page. Keyed day first, so that appends touch
+//   the few pages of today's part.
+// - Page order is (time_ms, position), position = (block seq, slot): insertion order.
+// - Bodies, when a router or key opts in, live in block_bodies by (block, slot).
 // - outcomes carry where they count (at_router, at_ms, route, variant): a request outcome gets
 //   its request's when the request is stored (whichever of the two arrives first), a user
 //   outcome its own router and time. outcomes_at covers the stats read of a window.
 
-#include <bit>
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/core.h>
 #include <sqlite3.h>
 
 #include "core/assert.h"
+#include "core/ids.h"
 #include "store/sqlite_log_store_impl.h"
 
 namespace sy::store::sqlite_log {
@@ -89,6 +91,22 @@ constexpr sqlite::Migration kMigrations[] = {
      "DROP INDEX requests_router;"
      "CREATE INDEX requests_router ON requests(router, time_ms, seq, route, variant, status, failed,"
      " ttft_ms, latency_ms, cost_usd, user) WHERE router != '';"},
+    {4,
+     // Blocks of records replace the row per record (the design above); convert_rows() moves a
+     // version-3 log's rows into them at open.
+     "CREATE TABLE blocks(seq INTEGER PRIMARY KEY, router TEXT NOT NULL, t_min INTEGER NOT NULL,"
+     " t_max INTEGER NOT NULL, n INTEGER NOT NULL, heads BLOB NOT NULL, ids BLOB NOT NULL,"
+     " tails BLOB NOT NULL);"
+     "CREATE INDEX blocks_time ON blocks(t_max, t_min);"
+     "CREATE INDEX blocks_router ON blocks(router, t_max, t_min);"
+     "CREATE TABLE block_keys(kind INTEGER NOT NULL, day INTEGER NOT NULL, key TEXT NOT NULL,"
+     " t_max INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(kind, day, key, t_max, seq))"
+     " WITHOUT ROWID;"
+     "CREATE TABLE named_ids(id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(id, seq))"
+     " WITHOUT ROWID;"
+     "CREATE INDEX named_ids_seq ON named_ids(seq);"
+     "CREATE TABLE block_bodies(seq INTEGER NOT NULL, slot INTEGER NOT NULL, request_body TEXT,"
+     " response_body TEXT, PRIMARY KEY(seq, slot)) WITHOUT ROWID;"},
 };
 constexpr sqlite::ConnLabel kLabel{"log store", /*full_is_unavailable=*/true};
 // 8 KiB pages: a cold range scan (a router's day for variant_stats) reads half as many pages
@@ -101,83 +119,20 @@ constexpr int64_t kWalLimitBytes = 64LL << 20;
 // default is 1000 pages. A wider window copies a page changed by several batches once.
 constexpr int64_t kCheckpointPages = kWalLimitBytes / kPageSize;
 
-bool failed(const RequestRecord& r) { return !r.error_class.empty() || r.status >= 400; }
-
-// A record's row: kRecordColumns values, bound in this order by bind_record().
-constexpr std::string_view kRecordColumnList =
-    "id, time_ms, key_id, user, endpoint, dialect, router, router_version, route, variant, reason,"
-    " requested_model, model, provider, attempts, stream, status, error_class, ttft_ms, latency_ms,"
-    " tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost_usd, metadata, failed";
-constexpr int kRecordColumns = 27;
-// A spoken answer's record has the speech columns too (others leave them at their defaults).
-constexpr std::string_view kSpeechColumnList =
-    ", tts_engine, tts_chars, audio_seconds, tts_first_audio_ms, tts_cost_usd, tts_error";
-constexpr int kSpeechColumns = 6;
-
-std::string insert_sql(size_t rows, bool spoken) {
-  const int columns = kRecordColumns + (spoken ? kSpeechColumns : 0);
-  std::string row = "(?";
-  for (int i = 1; i < columns; ++i) {
-    row += ", ?";
-  }
-  row += ')';
-  // OR IGNORE, not ON CONFLICT(id) DO NOTHING: the same for a stored id (no value is ever NULL,
-  // the only other constraint it would skip a row for), and a statement that cannot abort
-  // halfway needs no statement journal, which cost a multi-row INSERT more than its rows.
-  std::string sql = fmt::format("INSERT OR IGNORE INTO requests({}{}) VALUES{}", kRecordColumnList,
-                                spoken ? kSpeechColumnList : "", row);
-  for (size_t i = 1; i < rows; ++i) {
-    sql += ", ";
-    sql += row;
-  }
-  return sql;
-}
-
-// kInsertRecords[k] inserts 2^k rows: a batch goes in statements of 32 rows, then of the powers
-// of two that make up the rest (29 = 16 + 8 + 4 + 1).
-const std::array<std::string, std::bit_width(kRowsPerInsert)> kInsertRecords = [] {
-  std::array<std::string, std::bit_width(kRowsPerInsert)> sql;
-  for (size_t k = 0; k < sql.size(); ++k) {
-    sql[k] = insert_sql(size_t{1} << k, false);
-  }
-  return sql;
-}();
-const std::string kInsertSpokenRecord = insert_sql(1, true);
-
-// Binds r's row from parameter i + 1 on (attempts: encode_attempts' text of r.attempts); returns
-// the last parameter bound.
-int bind_record(Use& u, int i, const RequestRecord& r, std::string_view attempts) {
-  u.bind(++i, std::string_view(r.id));
-  u.bind(++i, r.time_ms);
-  for (const std::string* s : {&r.key_id, &r.user, &r.endpoint, &r.dialect, &r.router}) {
-    u.bind(++i, std::string_view(*s));
-  }
-  u.bind(++i, r.router_version);
-  for (const std::string* s : {&r.route, &r.variant, &r.reason, &r.requested_model, &r.model, &r.provider}) {
-    u.bind(++i, std::string_view(*s));
-  }
-  u.bind(++i, attempts);
-  u.bind(++i, int64_t{r.stream});
-  u.bind(++i, int64_t{r.status});
-  u.bind(++i, std::string_view(r.error_class));
-  for (int64_t v : {r.ttft_ms, r.latency_ms, r.tokens_in, r.tokens_out, r.tokens_cached, r.tokens_reasoning}) {
-    u.bind(++i, v);
-  }
-  u.bind(++i, r.cost_usd);
-  u.bind(++i, std::string_view(r.metadata_json));
-  u.bind(++i, int64_t{failed(r)});
-  return i;
-}
-
+const std::string kInsertBlock =
+    "INSERT INTO blocks(router, t_min, t_max, n, heads, ids, tails)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const std::string kInsertKey =
+    "INSERT INTO block_keys(kind, day, key, t_max, seq) VALUES(?1, ?2, ?3, ?4, ?5)";
+const std::string kInsertNamedId = "INSERT OR IGNORE INTO named_ids(id, seq) VALUES(?1, ?2)";
 const std::string kInsertBodies =
-    "INSERT INTO bodies(seq, request_body, response_body) VALUES(?1, ?2, ?3)";
+    "INSERT INTO block_bodies(seq, slot, request_body, response_body) VALUES(?1, ?2, ?3, ?4)";
 const std::string kResolveOutcomes =
     "UPDATE outcomes SET at_router = ?2, at_ms = ?3, route = ?4, variant = ?5"
     " WHERE request_id = ?1 AND at_router IS NULL";
 const std::string kPendingOutcomes =
     "SELECT DISTINCT request_id FROM outcomes WHERE at_router IS NULL";
-const std::string kFindRequest =
-    "SELECT router, time_ms, route, variant FROM requests WHERE id = ?1";
+const std::string kMaxSpan = "SELECT COALESCE(max(t_max - t_min), 0) FROM blocks";
 const std::string kInsertOutcome =
     "INSERT INTO outcomes(event_id, time_ms, request_id, user, router, name, value, at_router,"
     " at_ms, route, variant) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
@@ -247,6 +202,21 @@ Result<void> SqliteLogStore::open_writer() {
     return r;
   }
   std::lock_guard lock(write_mu_);
+  if (auto r = convert_rows(); !r) {
+    return r;
+  }
+  constexpr std::string_view what = "opening the log";
+  auto span = writer_->stmt(kMaxSpan, what);
+  if (!span) {
+    return tl::unexpected(span.error());
+  }
+  {
+    Use u(*span);
+    if (int rc = u.step(); rc != SQLITE_ROW) {
+      return writer_->error(what, rc);
+    }
+    max_span_.store(u.i64(0));
+  }
   return load_pending_locked();
 }
 
@@ -268,53 +238,7 @@ Result<void> SqliteLogStore::load_pending_locked() {
   return {};
 }
 
-Result<bool> SqliteLogStore::append_one(const RequestRecord& r) {
-  constexpr std::string_view what = "appending records";
-  auto ins = writer_->stmt(r.spoken() ? kInsertSpokenRecord : kInsertRecords[0], what);
-  if (!ins) {
-    return tl::unexpected(ins.error());
-  }
-  std::string& attempts = attempts_[0];
-  encode_attempts(r.attempts, attempts);
-  {
-    Use u(*ins);
-    int i = bind_record(u, 0, r, attempts);
-    if (r.spoken()) {
-      u.bind(++i, std::string_view(r.tts_engine));
-      u.bind(++i, r.tts_chars);
-      u.bind(++i, r.audio_seconds);
-      u.bind(++i, r.tts_first_audio_ms);
-      u.bind(++i, r.tts_cost_usd);
-      u.bind(++i, std::string_view(r.tts_error));
-    }
-    if (int rc = u.step(); rc != SQLITE_DONE) {
-      return writer_->error(what, rc);
-    }
-  }
-  if (sqlite3_changes(writer_->db()) == 0) {
-    return false;  // stored before
-  }
-  int64_t seq = sqlite3_last_insert_rowid(writer_->db());
-  if (!r.request_body.empty() || !r.response_body.empty()) {
-    auto b = writer_->stmt(kInsertBodies, what);
-    if (!b) {
-      return tl::unexpected(b.error());
-    }
-    Use u(*b);
-    u.bind(1, seq);
-    u.bind_or_null(2, r.request_body);
-    u.bind_or_null(3, r.response_body);
-    if (auto rr = writer_->run(u, what); !rr) {
-      return tl::unexpected(rr.error());
-    }
-  }
-  if (auto ok = resolve_pending(r); !ok) {
-    return tl::unexpected(ok.error());
-  }
-  return true;
-}
-
-Result<void> SqliteLogStore::resolve_pending(const RequestRecord& r) {
+Result<void> SqliteLogStore::resolve_pending(const RequestRecord& r, std::string_view router) {
   if (pending_.empty() || pending_.erase(r.id) == 0) {
     return {};
   }
@@ -325,41 +249,145 @@ Result<void> SqliteLogStore::resolve_pending(const RequestRecord& r) {
   }
   Use u(*res);
   u.bind(1, std::string_view(r.id));
-  u.bind(2, std::string_view(r.router));
+  u.bind(2, router);
   u.bind(3, r.time_ms);
   u.bind(4, std::string_view(r.route));
   u.bind(5, std::string_view(r.variant));
   return writer_->run(u, what);
 }
 
-Result<size_t> SqliteLogStore::append_rows(std::span<const RequestRecord* const> rows) {
+Result<void> SqliteLogStore::write_block(std::string_view router,
+                                         std::span<const RequestRecord* const> records) {
   constexpr std::string_view what = "appending records";
-  SY_ASSERT(std::has_single_bit(rows.size()) && rows.size() <= kRowsPerInsert);
-  auto ins = writer_->stmt(kInsertRecords[static_cast<size_t>(std::countr_zero(rows.size()))], what);
+  BlockWriter& b = block_;
+  b.clear();
+  int64_t t_min = INT64_MAX;
+  int64_t t_max = INT64_MIN;
+  for (const RequestRecord* r : records) {
+    b.add(*r);
+    t_min = std::min(t_min, r->time_ms);
+    t_max = std::max(t_max, r->time_ms);
+  }
+  auto ins = writer_->stmt(kInsertBlock, what);
   if (!ins) {
     return tl::unexpected(ins.error());
   }
-  Use u(*ins);
-  int i = 0;
-  for (size_t k = 0; k < rows.size(); ++k) {
-    encode_attempts(rows[k]->attempts, attempts_[k]);
-    i = bind_record(u, i, *rows[k], attempts_[k]);
-  }
-  if (int rc = u.step(); rc != SQLITE_DONE) {
-    return writer_->error(what, rc);
-  }
-  const auto added = static_cast<size_t>(sqlite3_changes(writer_->db()));
-  // A waiting outcome's request was not stored before, so its row is new (the first of its id).
-  for (const RequestRecord* r : rows) {
-    if (auto ok = resolve_pending(*r); !ok) {
-      return tl::unexpected(ok.error());
+  {
+    Use u(*ins);
+    u.bind(1, router);
+    u.bind(2, t_min);
+    u.bind(3, t_max);
+    u.bind(4, static_cast<int64_t>(records.size()));
+    u.bind_blob(5, b.heads());
+    u.bind_blob(6, b.ids());
+    u.bind_blob(7, b.tails());
+    if (int rc = u.step(); rc != SQLITE_DONE) {
+      return writer_->error(what, rc);
     }
   }
-  return added;
+  const int64_t seq = sqlite3_last_insert_rowid(writer_->db());
+  if (t_max - t_min > max_span_.load(std::memory_order_relaxed)) {
+    max_span_.store(t_max - t_min);
+  }
+  // The block's users and models, once per day each.
+  for (KeyKind kind : {kUserKey, kModelKey}) {
+    keys_.clear();
+    for (const RequestRecord* r : records) {
+      const std::string& key = kind == kUserKey ? r->user : r->model;
+      if (!key.empty() && (keys_.empty() || keys_.back().second != key)) {
+        keys_.emplace_back(day_of(r->time_ms), key);
+      }
+    }
+    std::sort(keys_.begin(), keys_.end());
+    keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
+    for (const auto& [day, key] : keys_) {
+      auto k = writer_->stmt(kInsertKey, what);
+      if (!k) {
+        return tl::unexpected(k.error());
+      }
+      Use u(*k);
+      u.bind(1, int64_t{kind});
+      u.bind(2, day);
+      u.bind(3, key);
+      u.bind(4, t_max);
+      u.bind(5, seq);
+      if (auto r = writer_->run(u, what); !r) {
+        return r;
+      }
+    }
+  }
+  for (size_t slot = 0; slot < records.size(); ++slot) {
+    const RequestRecord& r = *records[slot];
+    if (request_id_ms(r.id) != r.time_ms) {  // not found through its time
+      auto n = writer_->stmt(kInsertNamedId, what);
+      if (!n) {
+        return tl::unexpected(n.error());
+      }
+      Use u(*n);
+      u.bind(1, std::string_view(r.id));
+      u.bind(2, seq);
+      if (auto ok = writer_->run(u, what); !ok) {
+        return ok;
+      }
+    }
+    if (!r.request_body.empty() || !r.response_body.empty()) {
+      auto bodies = writer_->stmt(kInsertBodies, what);
+      if (!bodies) {
+        return tl::unexpected(bodies.error());
+      }
+      Use u(*bodies);
+      u.bind(1, seq);
+      u.bind(2, static_cast<int64_t>(slot));
+      u.bind_or_null(3, r.request_body);
+      u.bind_or_null(4, r.response_body);
+      if (auto ok = writer_->run(u, what); !ok) {
+        return ok;
+      }
+    }
+    if (auto ok = resolve_pending(r, router); !ok) {
+      return ok;
+    }
+  }
+  return {};
 }
 
-bool SqliteLogStore::needs_own_insert(const RequestRecord& r) {
-  return r.spoken() || !r.request_body.empty() || !r.response_body.empty();
+Result<size_t> SqliteLogStore::append_locked(std::span<const RequestRecord> records) {
+  for (Group& g : groups_) {
+    g.records.clear();
+  }
+  size_t used = 0;  // groups_[0, used) hold this batch's routers
+  size_t last = 0;
+  size_t stored = 0;
+  for (const RequestRecord& r : records) {
+    if (r.id.empty()) {
+      continue;  // not addressable; documented as skipped
+    }
+    if (last >= used || groups_[last].router != r.router) {
+      last = 0;
+      while (last < used && groups_[last].router != r.router) {
+        ++last;
+      }
+      if (last == used) {
+        if (used == groups_.size()) {
+          groups_.emplace_back();
+        }
+        groups_[used++].router = r.router;
+      }
+    }
+    groups_[last].records.push_back(&r);
+    ++stored;
+  }
+  for (size_t g = 0; g < used; ++g) {
+    std::span<const RequestRecord* const> rest(groups_[g].records);
+    while (!rest.empty()) {
+      const size_t n = std::min(rest.size(), kBlockRecords);
+      if (auto r = write_block(groups_[g].router, rest.first(n)); !r) {
+        return tl::unexpected(r.error());
+      }
+      rest = rest.subspan(n);
+    }
+  }
+  return stored;
 }
 
 Result<size_t> SqliteLogStore::append(std::span<const RequestRecord> records) {
@@ -369,53 +397,14 @@ Result<size_t> SqliteLogStore::append(std::span<const RequestRecord> records) {
   if (auto r = txn.begin(true, what); !r) {
     return tl::unexpected(r.error());
   }
-  // Plain records go up to kRowsPerInsert to a statement; the others (speech columns, bodies: a
-  // row of their own) one by one. Rows keep the batch's order.
-  std::array<const RequestRecord*, kRowsPerInsert> rows;
-  size_t waiting = 0;
-  size_t added = 0;
-  auto flush = [&]() -> Result<void> {  // the waiting rows, in power-of-two statements
-    for (std::span<const RequestRecord* const> rest(rows.data(), waiting); !rest.empty();) {
-      const size_t n = std::bit_floor(rest.size());
-      auto fresh = append_rows(rest.first(n));
-      if (!fresh) {
-        return tl::unexpected(fresh.error());
-      }
-      added += *fresh;
-      rest = rest.subspan(n);
-    }
-    waiting = 0;
-    return {};
-  };
-  for (const RequestRecord& r : records) {
-    if (r.id.empty()) {
-      continue;  // not addressable; documented as skipped
-    }
-    if (!needs_own_insert(r)) {
-      rows[waiting++] = &r;
-      if (waiting == kRowsPerInsert) {
-        if (auto ok = flush(); !ok) {
-          return tl::unexpected(ok.error());
-        }
-      }
-      continue;
-    }
-    if (auto ok = flush(); !ok) {
-      return tl::unexpected(ok.error());
-    }
-    auto fresh = append_one(r);
-    if (!fresh) {
-      return tl::unexpected(fresh.error());
-    }
-    added += *fresh ? 1 : 0;
-  }
-  if (auto ok = flush(); !ok) {
-    return tl::unexpected(ok.error());
+  auto stored = append_locked(records);
+  if (!stored) {
+    return stored;
   }
   if (auto r = txn.commit(what); !r) {
     return tl::unexpected(r.error());
   }
-  return added;
+  return stored;
 }
 
 Result<size_t> SqliteLogStore::append_outcomes(std::span<const OutcomeEvent> events) {
@@ -430,14 +419,20 @@ Result<size_t> SqliteLogStore::append_outcomes(std::span<const OutcomeEvent> eve
   if (auto r = txn.begin(true, what); !r) {
     return tl::unexpected(r.error());
   }
-  auto find = writer_->stmt(kFindRequest, what);
   auto ins = writer_->stmt(kInsertOutcome, what);
-  if (!find || !ins) {
-    return tl::unexpected(!find ? find.error() : ins.error());
+  if (!ins) {
+    return tl::unexpected(ins.error());
   }
   size_t added = 0;
   for (const OutcomeEvent& e : events) {
-    Use f(*find);
+    std::optional<RequestRecord> request;
+    if (!e.request_id.empty()) {
+      auto found = find(*writer_, e.request_id, false);
+      if (!found) {
+        return tl::unexpected(found.error());
+      }
+      request = std::move(*found);
+    }
     Use u(*ins);
     u.bind(1, std::string_view(e.event_id));
     u.bind(2, e.time_ms);
@@ -449,19 +444,13 @@ Result<size_t> SqliteLogStore::append_outcomes(std::span<const OutcomeEvent> eve
     u.bind(9, e.time_ms);
     if (e.request_id.empty()) {
       u.bind(8, std::string_view(e.router));  // a user outcome counts where and when it says
-    } else {
-      f.bind(1, std::string_view(e.request_id));
-      int rc = f.step();
-      if (rc == SQLITE_ROW) {  // the request is stored: count it at the request's place
-        u.bind(8, f.view(0));
-        u.bind(9, f.i64(1));
-        u.bind(10, f.view(2));
-        u.bind(11, f.view(3));
-      } else if (rc != SQLITE_DONE) {
-        return writer_->error(what, rc);
-      } else {  // pending: at_router NULL until append() stores the request
-        pending_.emplace(e.request_id);
-      }
+    } else if (request) {  // the request is stored: count it at the request's place
+      u.bind(8, std::string_view(request->router));
+      u.bind(9, request->time_ms);
+      u.bind(10, std::string_view(request->route));
+      u.bind(11, std::string_view(request->variant));
+    } else {  // pending: at_router NULL until append() stores the request
+      pending_.emplace(e.request_id);
     }
     if (auto r = writer_->run(u, what); !r) {
       return tl::unexpected(r.error());

@@ -2,12 +2,14 @@
 // Internal to src/store: the SQLite LogStore's class, whose methods live in one file per
 // concern (the schema and how the design follows from it are described in sqlite_log_store.cc):
 //   sqlite_log_store.cc      opening, schema migrations, append() and append_outcomes()
-//   sqlite_log_query.cc      query() and get(): the page scan over one index
+//   sqlite_log_query.cc      query() and get(): pages read a time window of blocks at a time
+//   log_block.cc             a block's records, encoded
 //   sqlite_log_stats.cc      variant_stats()
 //   sqlite_log_retention.cc  enforce_retention()
 // Other modules use log_store.h and open_sqlite_log() only.
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -19,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/log_block.h"
 #include "store/log_record_codec.h"
 #include "store/log_store.h"
 #include "store/sqlite_util.h"
@@ -29,13 +32,19 @@ using sqlite::Conn;
 using sqlite::Txn;
 using sqlite::Use;
 
-// Plain records per INSERT statement: a statement's fixed cost (a cursor opened on the table and
-// on each index, then closed, the statement reset) is over a third of a one-row append (39k
-// instructions a gateway-shaped record, 25k at 32 rows; bench/README.md, "Cost of observing").
-constexpr size_t kRowsPerInsert = 32;
+// Records per block at most: a page or a lookup by id decodes a block's heads whole.
+constexpr size_t kBlockRecords = 512;
+// A record's place in page order after its time: its block's seq, then its slot in the block.
+constexpr int kSlotBits = 16;
+inline int64_t position(int64_t seq, size_t slot) {
+  return (seq << kSlotBits) | static_cast<int64_t>(slot);
+}
 
-// The UTC day of requests_user's first key: the divisor in the index and in the page query.
-constexpr int64_t kUserIndexDayMs = 86'400'000;
+constexpr int64_t kDayMs = 86'400'000;  // block_keys' days
+inline int64_t day_of(int64_t ms) { return ms / kDayMs - (ms % kDayMs < 0 ? 1 : 0); }
+
+// block_keys.kind
+enum KeyKind : int64_t { kUserKey = 0, kModelKey = 1 };
 
 class SqliteLogStore final : public LogStore {
  public:
@@ -53,25 +62,24 @@ class SqliteLogStore final : public LogStore {
 
  private:
   Result<std::unique_ptr<Conn>> open_conn(bool writer) const;
-  // False when a record with this id was stored before (write_mu_ held).
-  Result<bool> append_one(const telemetry::RequestRecord& r);
-  // Plain records (a power of two of them, up to kRowsPerInsert) in one statement; how many
-  // were new (write_mu_ held).
-  Result<size_t> append_rows(std::span<const telemetry::RequestRecord* const> rows);
-  // A record whose row takes more than the INSERT: speech columns, bodies.
-  static bool needs_own_insert(const telemetry::RequestRecord& r);
+  // append() inside the caller's write transaction (write_mu_ held): the batch's records by
+  // router, in blocks of kBlockRecords; the number stored.
+  Result<size_t> append_locked(std::span<const telemetry::RequestRecord> records);
+  Result<void> write_block(std::string_view router,
+                           std::span<const telemetry::RequestRecord* const> records);
   // Outcomes that came before their request, given the request's router, time, route and
   // variant now that it is stored (write_mu_ held).
-  Result<void> resolve_pending(const telemetry::RequestRecord& r);
-  // The days of requests_user a user's page reads, newest first: (first, last), first < last
-  // when there is none.
-  static Result<std::pair<int64_t, int64_t>> user_days(Conn& c, const LogQuery& q,
-                                                       std::optional<Cursor> after);
+  Result<void> resolve_pending(const telemetry::RequestRecord& r, std::string_view router);
+  // The request `id` whole (with its bodies when `bodies`), read on `c`.
+  Result<std::optional<telemetry::RequestRecord>> find(Conn& c, std::string_view id,
+                                                       bool bodies) const;
+  // Moves a version-3 log's rows into blocks, then drops them (write_mu_ held, at open).
+  Result<void> convert_rows();
   // Runs fn(conn) in a read transaction on a pooled read connection (the writer for :memory:).
   template <class Fn>
   auto read(std::string_view what, Fn fn) const -> decltype(fn(std::declval<Conn&>()));
-  // Deletes up to one chunk of the oldest records older than `before_ms` and the outcomes
-  // that counted at their times; returns how many records went.
+  // Deletes up to one chunk of the blocks whose newest record is older than `before_ms`, the
+  // oldest first, and what hangs on them; returns how many records went.
   Result<int64_t> delete_chunk(int64_t before_ms);
   Result<int64_t> delete_outcomes(int64_t before_ms);
   // Reads which requests have outcomes waiting for them into pending_ (write_mu_ held).
@@ -86,12 +94,23 @@ class SqliteLogStore final : public LogStore {
   std::string path_;
   LogStoreOptions options_;
   bool memory_;
+  // The widest block (t_max - t_min): a block holding time t has t_max in [t, t + max_span_].
+  // Read at open, raised by appends; readers bound their index ranges with it.
+  std::atomic<int64_t> max_span_{0};
   mutable std::mutex write_mu_;
   std::unique_ptr<Conn> writer_;  // guarded by write_mu_
   // The ids of requests not stored yet that have outcomes (at_router NULL); guarded by
   // write_mu_. Usually empty, so that storing a record costs no probe of the outcomes.
   std::unordered_set<std::string> pending_;
-  std::array<std::string, kRowsPerInsert> attempts_;  // the rows' attempts text; write_mu_ held
+  // append()'s buffers, reused (write_mu_ held): the batch by router, a block being encoded,
+  // a block's keys.
+  struct Group {
+    std::string_view router;
+    std::vector<const telemetry::RequestRecord*> records;
+  };
+  std::vector<Group> groups_;
+  BlockWriter block_;
+  std::vector<std::pair<int64_t, std::string_view>> keys_;
   mutable std::mutex pool_mu_;
   mutable std::vector<std::unique_ptr<Conn>> idle_;  // guarded by pool_mu_
 };

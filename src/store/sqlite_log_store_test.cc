@@ -226,33 +226,44 @@ TEST_F(LogStoreTest, RoundTripsEveryField) {
   expect_same(p.records[0], r);
 }
 
-TEST_F(LogStoreTest, SkipsDuplicateAndEmptyIds) {
+TEST_F(LogStoreTest, StoresEveryRecordWithAnId) {
   auto s = open();
   ASSERT_TRUE(s);
   std::vector<RequestRecord> batch = {rec("a", kT0), rec("b", kT0), rec("a", kT0 + 5), rec("", kT0)};
   auto n = s->append(batch);
   ASSERT_TRUE(n) << n.error().message;
-  EXPECT_EQ(*n, 2u);
-  n = s->append(batch);  // a retried batch adds nothing
-  ASSERT_TRUE(n);
-  EXPECT_EQ(*n, 0u);
+  EXPECT_EQ(*n, 3u);  // ids are the gateway's, unique: a repeated one is kept, a missing one not
   auto a = s->get("a");
   ASSERT_TRUE(a && *a);
-  EXPECT_EQ((*a)->time_ms, kT0);  // the first one stays
+  EXPECT_EQ((*a)->time_ms, kT0);  // the first stored
+  EXPECT_EQ(all_pages(*s, {}), (std::vector<std::string>{"a", "b", "a"}));
 }
 
-// Plain records are stored many to an INSERT, the others one by one: a batch that mixes them,
-// with a duplicate inside and a record stored before, keeps every field and the batch's order.
-TEST_F(LogStoreTest, ALargeMixedBatchKeepsEveryRecordAndItsOrder) {
+// A gateway request id as new_request_id() makes it: the millisecond `ms`, then `n`.
+std::string gateway_id(int64_t ms, int n) {
+  static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  std::string id = "req_";
+  for (int i = 9; i >= 0; --i) id += kAlphabet[(ms >> (i * 5)) & 31];
+  for (int i = 15; i >= 0; --i) id += i < 13 ? kAlphabet[(static_cast<uint64_t>(n) >> (i * 5)) & 31] : '0';
+  return id;
+}
+
+// A batch of more than two blocks' worth, of three routers (one of them none), with spoken
+// records, bodies, ids of the gateway's form (found through their time), others (and one of
+// the gateway's form whose time differs), and a record whose outcome came first: every field
+// comes back, and pages list them in the order stored: router by router, each in the batch's
+// order, after the record stored before.
+TEST_F(LogStoreTest, ALargeBatchKeepsEveryRecordAndItsOrder) {
   auto s = open();
   ASSERT_TRUE(s);
   auto make = [](int i) {
-    RequestRecord r = rec(fmt::format("m{:03}", i), kT0, "r", "main", i % 2 ? "a" : "b", fmt::format("u{}", i % 7),
-                          i % 9 == 0 ? 502 : 200);
+    const std::string router = i % 3 == 0 ? "" : i % 3 == 1 ? "r" : "s";
+    RequestRecord r = rec(i % 2 ? gateway_id(kT0, i) : fmt::format("m{:04}", i), kT0, router, "main",
+                          i % 2 ? "a" : "b", fmt::format("u{}", i % 7), i % 9 == 0 ? 502 : 200);
     r.key_id = "k_1";
     r.endpoint = "chat.completions";
     r.dialect = "openai";
-    r.reason = fmt::format("weight {}", i);
+    r.reason = fmt::format("weight {}", i % 4);
     r.requested_model = "switchyard/r";
     r.provider = "openai";
     r.attempts = {{.model = "openai/gpt-4o", .provider = "openai", .status = r.status, .duration_ms = i,
@@ -263,46 +274,45 @@ TEST_F(LogStoreTest, ALargeMixedBatchKeepsEveryRecordAndItsOrder) {
     r.tokens_in = i;
     r.tokens_out = 2 * i;
     r.cost_usd = i * 1e-6;
-    r.metadata_json = fmt::format(R"({{"n":{}}})", i);
+    r.metadata_json = fmt::format(R"({{"n":{}}})", i % 3);
     return r;
   };
   append(*s, {make(10)});
-  ASSERT_TRUE(s->append_outcomes(std::vector<OutcomeEvent>{outcome("o-20", "m020", "", "csat", 5)}));
+  ASSERT_TRUE(s->append_outcomes(std::vector<OutcomeEvent>{outcome("o-22", "m0022", "", "csat", 5)}));
   std::vector<RequestRecord> batch;
-  for (int i = 0; i < 200; ++i) {
-    batch.push_back(make(i));
-    if (i == 50) {
-      RequestRecord again = make(5);
-      again.latency_ms = 999'999;
-      batch.push_back(again);  // skipped: the first m005 stays
-    }
+  for (int i = 0; i < 1600; ++i) {
+    if (i != 10) batch.push_back(make(i));
   }
-  batch[40].tts_engine = "espeak";  // a spoken record: its own INSERT
+  batch[40].tts_engine = "espeak";
   batch[40].tts_chars = 12;
-  batch[121].request_body = "{}";    // bodies: their own INSERT (m120, after the duplicate)
+  batch[120].request_body = "{}";
+  batch[121].response_body = "data: [DONE]";
+  batch[123].time_ms = kT0 + 1;  // a gateway id whose record has another time: found by name
   auto n = s->append(batch);
   ASSERT_TRUE(n) << n.error().message;
-  EXPECT_EQ(*n, 199u);  // m010 was stored before, the second m005 is a duplicate
+  EXPECT_EQ(*n, batch.size());
 
   std::vector<std::string> want;
-  for (int i = 199; i >= 0; --i) {
-    if (i != 10) want.push_back(fmt::format("m{:03}", i));
+  want.push_back(batch[123].id);  // the newest
+  for (const char* router : {"s", "r", ""}) {  // stored router by router, first seen first
+    for (size_t i = batch.size(); i-- > 0;) {
+      if (batch[i].router == router && i != 123) want.push_back(batch[i].id);
+    }
   }
-  want.push_back("m010");  // stored first
+  want.push_back(make(10).id);  // stored first
   EXPECT_EQ(all_pages(*s, {.limit = 70}), want);
   for (const RequestRecord& r : batch) {
-    if (r.latency_ms == 999'999) continue;
     auto got = s->get(r.id);
     ASSERT_TRUE(got && *got) << r.id;
     expect_same(**got, r);
     EXPECT_EQ((*got)->tts_chars, r.tts_chars) << r.id;
   }
-  auto stats = s->variant_stats("r", kT0, kT0 + 1);
+  auto stats = s->variant_stats("r", kT0, kT0 + 2);
   ASSERT_TRUE(stats);
   ASSERT_EQ(stats->size(), 2u);
-  EXPECT_EQ((*stats)[0].requests + (*stats)[1].requests, 200);
+  EXPECT_EQ((*stats)[0].requests + (*stats)[1].requests, 533);  // i % 3 == 1, 10 included
   EXPECT_TRUE((*stats)[0].outcomes.empty());  // variant a
-  ASSERT_EQ((*stats)[1].outcomes.size(), 1u);  // variant b: m020's csat, which came before it
+  ASSERT_EQ((*stats)[1].outcomes.size(), 1u);  // variant b: m0022's csat, which came before it
   EXPECT_EQ((*stats)[1].outcomes[0].name, "csat");
   EXPECT_EQ((*stats)[1].outcomes[0].sum, 5);
 }
@@ -388,18 +398,18 @@ TEST_F(LogStoreTest, ScanBudgetEndsAPageEarlyAndPagingGoesOn) {
   ASSERT_TRUE(s);
   std::vector<RequestRecord> batch;
   for (int i = 0; i < 20; ++i) {
-    batch.push_back(rec(fmt::format("{:02}", i), kT0 + i, "r", "main", "a", "u", i % 7 == 0 ? 500 : 200));
+    batch.push_back(rec(fmt::format("{:02}", i), kT0 + i * 1000, "r", "main", "a", "u", i % 7 == 0 ? 500 : 200));
   }
   append(*s, batch);
   LogPage first = page(*s, {.status = 500, .limit = 50});
-  EXPECT_EQ(ids(first), std::vector<std::string>{});  // 19..16 examined: no 500 among them
+  EXPECT_EQ(ids(first), std::vector<std::string>{});  // 19, then 18..16 examined: no 500 among them
   EXPECT_FALSE(first.next_cursor.empty());
   EXPECT_EQ(all_pages(*s, {.status = 500}), (std::vector<std::string>{"14", "07", "00"}));
   EXPECT_EQ(all_pages(*s, {.limit = 3}).size(), 20u);
 }
 
-// requests_user is read a day at a time: pages across days, gaps of empty days, a time range,
-// and a budget that runs out between days.
+// A user's blocks are listed by day: pages across days, gaps of empty days, a time range, and
+// a budget that runs out between them.
 TEST_F(LogStoreTest, UserPagesSpanDays) {
   std::vector<RequestRecord> batch;
   std::vector<std::string> expected;  // newest first
@@ -619,15 +629,15 @@ TEST_F(LogStoreTest, VariantStatsMatchAHandComputation) {
 TEST_F(LogStoreTest, RetentionByAge) {
   auto s = open({.retention_chunk_rows = 7});
   ASSERT_TRUE(s);
-  std::vector<RequestRecord> batch;
-  for (int d = 0; d < 10; ++d) {
+  for (int d = 0; d < 10; ++d) {  // a day a batch: a block each
+    std::vector<RequestRecord> batch;
     for (int i = 0; i < 5; ++i) {
       RequestRecord r = rec(fmt::format("d{}-{}", d, i), kT0 - d * kDay - i, "r", "main", "a", fmt::format("u{}", i));
       r.request_body = "body";
       batch.push_back(r);
     }
+    append(*s, batch);
   }
-  append(*s, batch);
   ASSERT_TRUE(s->append_outcomes(std::vector<OutcomeEvent>{
       outcome("old", "d8-0", "", "csat", 1), outcome("new", "d1-0", "", "csat", 1),
       outcome("old-user", "", "u1", "conversion", 1, kT0 - 9 * kDay)}));
@@ -641,7 +651,8 @@ TEST_F(LogStoreTest, RetentionByAge) {
   auto gone = s->get("d4-0");
   ASSERT_TRUE(gone);
   EXPECT_FALSE(*gone);
-  EXPECT_EQ(raw_count("SELECT count(*) FROM bodies"), 20);
+  EXPECT_EQ(raw_count("SELECT count(*) FROM block_bodies"), 20);
+  EXPECT_EQ(raw_count("SELECT count(*) FROM block_keys WHERE day < 19672"), 0);  // kT0 - 3 days
   EXPECT_EQ(raw_count("SELECT count(*) FROM outcomes"), 1);
   n = s->enforce_retention(3 * kDay + kDay / 2, 0);
   ASSERT_TRUE(n);
@@ -687,12 +698,100 @@ TEST_F(LogStoreTest, RetentionBySizeShrinksTheFile) {
   auto oldest = s->get("req00000");
   ASSERT_TRUE(oldest);
   EXPECT_FALSE(*oldest);
-  EXPECT_EQ(raw_count("SELECT count(*) FROM requests"), 10000 - *n);
-  EXPECT_EQ(raw_count("SELECT count(*) FROM bodies"), 10000 - *n);
+  EXPECT_EQ(raw_count("SELECT sum(n) FROM blocks"), 10000 - *n);
+  EXPECT_EQ(raw_count("SELECT count(*) FROM block_bodies"), 10000 - *n);
   // Within the limit now: nothing more goes.
   n = s->enforce_retention(0, kMax);
   ASSERT_TRUE(n);
   EXPECT_EQ(*n, 0);
+}
+
+// A log written by a version-3 build (a row per record) is moved into blocks at open: every
+// field, bodies, speech, a pending outcome and the page order come through; the rows go.
+TEST_F(LogStoreTest, AVersion3LogIsConvertedAtOpen) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  const std::string v3 = fmt::format(
+      "PRAGMA page_size=8192; PRAGMA auto_vacuum=INCREMENTAL;"
+      "CREATE TABLE log_schema_migrations(version INTEGER PRIMARY KEY, applied_at INTEGER);"
+      "INSERT INTO log_schema_migrations VALUES(1, 0), (2, 0), (3, 0);"
+      "CREATE TABLE requests(seq INTEGER PRIMARY KEY, id TEXT NOT NULL, time_ms INTEGER NOT NULL,"
+      " key_id TEXT NOT NULL, user TEXT NOT NULL, endpoint TEXT NOT NULL, dialect TEXT NOT NULL,"
+      " router TEXT NOT NULL, router_version INTEGER NOT NULL, route TEXT NOT NULL,"
+      " variant TEXT NOT NULL, reason TEXT NOT NULL, requested_model TEXT NOT NULL,"
+      " model TEXT NOT NULL, provider TEXT NOT NULL, attempts TEXT NOT NULL,"
+      " stream INTEGER NOT NULL, status INTEGER NOT NULL, error_class TEXT NOT NULL,"
+      " failed INTEGER NOT NULL, ttft_ms INTEGER NOT NULL, latency_ms INTEGER NOT NULL,"
+      " tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, tokens_cached INTEGER NOT NULL,"
+      " tokens_reasoning INTEGER NOT NULL, cost_usd REAL NOT NULL, metadata TEXT NOT NULL,"
+      " tts_engine TEXT NOT NULL DEFAULT '', tts_chars INTEGER NOT NULL DEFAULT 0,"
+      " audio_seconds REAL NOT NULL DEFAULT 0, tts_first_audio_ms INTEGER NOT NULL DEFAULT -1,"
+      " tts_cost_usd REAL NOT NULL DEFAULT 0, tts_error TEXT NOT NULL DEFAULT '');"
+      "CREATE UNIQUE INDEX requests_id ON requests(id);"
+      "CREATE TABLE bodies(seq INTEGER PRIMARY KEY, request_body TEXT, response_body TEXT);"
+      "CREATE TRIGGER requests_bodies AFTER DELETE ON requests BEGIN"
+      " DELETE FROM bodies WHERE seq = old.seq; END;"
+      "CREATE TABLE outcomes(event_id TEXT NOT NULL, time_ms INTEGER NOT NULL,"
+      " request_id TEXT NOT NULL, user TEXT NOT NULL, router TEXT NOT NULL, name TEXT NOT NULL,"
+      " value REAL NOT NULL, at_router TEXT, at_ms INTEGER NOT NULL, route TEXT, variant TEXT);"
+      "CREATE UNIQUE INDEX outcomes_event ON outcomes(event_id);"
+      "CREATE INDEX outcomes_pending ON outcomes(request_id) WHERE at_router IS NULL;"
+      "CREATE INDEX outcomes_at ON outcomes(at_router, at_ms, route, variant, user, name, value);"
+      "CREATE INDEX outcomes_age ON outcomes(at_ms);"
+      "INSERT INTO requests VALUES(1, 'old-1', {0}, 'k_1', 'ana', 'chat.completions', 'openai',"
+      " 'support', 3, 'main', 'b', 'sticky', 'switchyard/support', 'openai/gpt-4o', 'openai',"
+      " '[{{\"model\":\"openai/gpt-4o\",\"provider\":\"openai\",\"status\":200,"
+      "\"ttft_ms\":80,\"served\":true,\"cost_usd\":0.25}}]', 1, 200, '', 0, 90, 400,"
+      " 10, 20, 0, 0, 0.25, '{{\"plan\":\"free\"}}', '', 0, 0, -1, 0, '');"
+      "INSERT INTO bodies VALUES(1, '{{}}', NULL);"
+      "INSERT INTO requests VALUES(2, '{1}', {2}, '', '', 'messages', 'anthropic', '', 0, '', '',"
+      " '', 'claude', 'anthropic/claude', 'anthropic', '[]', 0, 502, 'upstream_5xx', 1, -1, 30,"
+      " 0, 0, 0, 0, 0, '{{}}', 'espeak', 12, 1.5, 70, 0.001, '');"
+      "INSERT INTO outcomes VALUES('e1', {0}, 'old-1', '', '', 'csat', 4, 'support', {0}, 'main',"
+      " 'b');"
+      "INSERT INTO outcomes VALUES('e2', {0}, 'later', '', '', 'csat', 2, NULL, {0}, NULL, NULL);",
+      kT0, gateway_id(kT0 + 5, 1), kT0 + 5);
+  ASSERT_EQ(sqlite3_exec(db, v3.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  auto s = open();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(raw_count("SELECT count(*) FROM sqlite_master WHERE name IN ('requests', 'bodies')"), 0);
+  EXPECT_EQ(raw_count("SELECT max(version) FROM log_schema_migrations"), 4);
+  EXPECT_EQ(all_pages(*s, {}), (std::vector<std::string>{gateway_id(kT0 + 5, 1), "old-1"}));
+  auto old = s->get("old-1");
+  ASSERT_TRUE(old && *old);
+  const RequestRecord& r = **old;
+  EXPECT_EQ(r.user, "ana");
+  EXPECT_EQ(r.router, "support");
+  EXPECT_EQ(r.router_version, 3);
+  EXPECT_EQ(r.metadata_json, R"({"plan":"free"})");
+  EXPECT_EQ(r.request_body, "{}");
+  ASSERT_EQ(r.attempts.size(), 1u);
+  EXPECT_EQ(r.attempts[0].ttft_ms, 80);
+  EXPECT_TRUE(r.attempts[0].served);
+  EXPECT_EQ(r.attempts[0].cost_usd, 0.25);
+  auto spoken = s->get(gateway_id(kT0 + 5, 1));  // found through its time
+  ASSERT_TRUE(spoken && *spoken);
+  EXPECT_EQ((*spoken)->tts_engine, "espeak");
+  EXPECT_EQ((*spoken)->audio_seconds, 1.5);
+  EXPECT_EQ((*spoken)->error_class, "upstream_5xx");
+  EXPECT_EQ(raw_count("SELECT count(*) FROM named_ids"), 1);  // old-1 only
+  auto stats = s->variant_stats("support", kT0, kT0 + 1);
+  ASSERT_TRUE(stats);
+  ASSERT_EQ(stats->size(), 1u);
+  EXPECT_EQ((*stats)[0].requests, 1);
+  EXPECT_EQ((*stats)[0].users, 1);
+  ASSERT_EQ((*stats)[0].outcomes.size(), 1u);
+  EXPECT_EQ((*stats)[0].outcomes[0].sum, 4);
+  // The outcome still waiting for its request finds it when it comes.
+  RequestRecord later = rec("later", kT0 + 9, "support", "main", "a");
+  append(*s, {later});
+  stats = s->variant_stats("support", kT0, kT0 + 10);
+  ASSERT_TRUE(stats);
+  ASSERT_EQ(stats->size(), 2u);
+  ASSERT_EQ((*stats)[0].outcomes.size(), 1u);
+  EXPECT_EQ((*stats)[0].outcomes[0].sum, 2);  // variant a
 }
 
 TEST_F(LogStoreTest, ReopensAndRefusesANewerSchema) {

@@ -23,6 +23,14 @@ std::string_view Use::view(int c) const {
   return {reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, c))};
 }
 
+std::string_view Use::blob(int c) const {
+  const auto* p = sqlite3_column_blob(s_, c);
+  if (p == nullptr) {
+    return {};
+  }
+  return {static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, c))};
+}
+
 Conn::~Conn() {
   stmts_.clear();  // statements first: close_v2 would otherwise defer the close
   sqlite3_close_v2(db_);

@@ -43,6 +43,9 @@ class Use {
   void bind(int i, double v);  // NaN and infinities bind 0 (SQLite stores NaN as NULL)
   void bind_null(int i) { sqlite3_bind_null(s_, i); }
   void bind_or_null(int i, std::string_view v) { v.empty() ? bind_null(i) : bind(i, v); }
+  void bind_blob(int i, std::string_view v) {  // an empty view binds a zero-length blob
+    sqlite3_bind_blob(s_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return sqlite3_step(s_); }
 
@@ -50,6 +53,7 @@ class Use {
   double dbl(int c) const { return sqlite3_column_double(s_, c); }
   bool null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
   std::string_view view(int c) const;  // valid until the next step or the end of the Use
+  std::string_view blob(int c) const;  // the same for a BLOB column
   std::string str(int c) const { return std::string(view(c)); }
 
  private:

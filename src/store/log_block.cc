@@ -1,0 +1,290 @@
+#include "store/log_block.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace sy::store::sqlite_log {
+namespace {
+
+using telemetry::AttemptRecord;
+using telemetry::RequestRecord;
+
+// Each record: its size as a varint, then its fields. Integers are zigzag varints (times as
+// the difference from the previous record's), costs and seconds 8 bytes, strings their size
+// then their bytes; a "rep" string is 0 when it equals the previous record's, else size + 1.
+enum Flag : uint8_t { kFailed = 1, kStream = 2, kBodies = 4, kSpoken = 8 };
+
+void put_varint(std::string& o, uint64_t v) {
+  char buf[10];
+  size_t n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  o.append(buf, n);
+}
+void put_int(std::string& o, int64_t v) {
+  put_varint(o, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+void put_str(std::string& o, std::string_view s) {
+  put_varint(o, s.size());
+  o.append(s);
+}
+void put_rep(std::string& o, const std::string& s, const std::string* prev) {
+  if (prev != nullptr && *prev == s) {
+    o += '\0';
+    return;
+  }
+  put_varint(o, s.size() + 1);
+  o.append(s);
+}
+void put_double(std::string& o, double v) {
+  if (!std::isfinite(v)) v = 0;  // JSON has no NaN or infinity (and SQLite rows had none)
+  char b[8];
+  std::memcpy(b, &v, 8);
+  o.append(b, 8);
+}
+
+// Bounds-checked reads; the first failure sticks (every later read fails too).
+struct In {
+  std::string_view s;
+  size_t at = 0;
+  bool ok = true;
+
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (at >= s.size()) break;
+      const auto b = static_cast<uint8_t>(s[at++]);
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (b < 0x80) return v;
+    }
+    ok = false;
+    return 0;
+  }
+  int64_t integer() {
+    const uint64_t v = varint();
+    return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+  }
+  std::string_view bytes(uint64_t n) {
+    if (!ok || n > s.size() - at) {
+      ok = false;
+      return {};
+    }
+    std::string_view v = s.substr(at, n);
+    at += n;
+    return v;
+  }
+  std::string_view str() { return bytes(varint()); }
+  void rep(std::string_view& v) {  // leaves v (the previous record's) on 0
+    if (const uint64_t n = varint(); n > 0) v = bytes(n - 1);
+  }
+  uint8_t byte() {
+    std::string_view b = bytes(1);
+    return b.empty() ? 0 : static_cast<uint8_t>(b[0]);
+  }
+  double dbl() {
+    std::string_view b = bytes(8);
+    double v = 0;
+    if (b.size() == 8) std::memcpy(&v, b.data(), 8);
+    return v;
+  }
+};
+
+}  // namespace
+
+void BlockWriter::add(const RequestRecord& r) {
+  const RequestRecord* p = prev_;
+  std::string& o = record_;
+  o.clear();
+  put_int(o, r.time_ms - prev_time_);
+  put_rep(o, r.user, p ? &p->user : nullptr);
+  put_rep(o, r.route, p ? &p->route : nullptr);
+  put_rep(o, r.variant, p ? &p->variant : nullptr);
+  put_rep(o, r.model, p ? &p->model : nullptr);
+  put_varint(o, static_cast<uint64_t>(r.status));
+  const bool bodies = !r.request_body.empty() || !r.response_body.empty();
+  const bool failed = !r.error_class.empty() || r.status >= 400;
+  o += static_cast<char>((failed ? kFailed : 0) | (r.stream ? kStream : 0) | (bodies ? kBodies : 0) |
+                         (r.spoken() ? kSpoken : 0));
+  put_int(o, r.ttft_ms);
+  put_int(o, r.latency_ms);
+  put_double(o, r.cost_usd);
+  put_varint(heads_, o.size());
+  heads_ += o;
+  put_str(ids_, r.id);
+
+  o.clear();
+  put_rep(o, r.key_id, p ? &p->key_id : nullptr);
+  put_rep(o, r.endpoint, p ? &p->endpoint : nullptr);
+  put_rep(o, r.dialect, p ? &p->dialect : nullptr);
+  put_int(o, r.router_version);
+  put_rep(o, r.reason, p ? &p->reason : nullptr);
+  put_rep(o, r.requested_model, p ? &p->requested_model : nullptr);
+  put_rep(o, r.provider, p ? &p->provider : nullptr);
+  put_str(o, r.error_class);
+  for (int64_t v : {r.tokens_in, r.tokens_out, r.tokens_cached, r.tokens_reasoning}) put_int(o, v);
+  put_rep(o, r.metadata_json, p ? &p->metadata_json : nullptr);
+  put_varint(o, r.attempts.size());
+  for (const AttemptRecord& a : r.attempts) {
+    put_str(o, a.model);
+    put_str(o, a.provider);
+    put_int(o, a.status);
+    put_str(o, a.error_class);
+    for (int64_t v : {a.start_ms, a.duration_ms, a.ttft_ms}) put_int(o, v);
+    o += static_cast<char>(a.served ? 1 : 0);
+    put_int(o, a.tokens_in);
+    put_int(o, a.tokens_out);
+    put_double(o, a.cost_usd);
+  }
+  if (r.spoken()) {
+    put_str(o, r.tts_engine);
+    put_int(o, r.tts_chars);
+    put_double(o, r.audio_seconds);
+    put_int(o, r.tts_first_audio_ms);
+    put_double(o, r.tts_cost_usd);
+    put_str(o, r.tts_error);
+  }
+  put_varint(tails_, o.size());
+  tails_ += o;
+
+  prev_ = &r;
+  prev_time_ = r.time_ms;
+  ++n_;
+}
+
+void BlockWriter::clear() {
+  heads_.clear();
+  ids_.clear();
+  tails_.clear();
+  prev_ = nullptr;
+  prev_time_ = 0;
+  n_ = 0;
+}
+
+bool BlockReader::next() {
+  if (!ok_ || at_ >= heads_.size()) return false;
+  In whole{heads_, at_};
+  const std::string_view body = whole.str();
+  at_ = whole.at;
+  In in{body};
+  BlockHead& h = head_;
+  h.time_ms = prev_time_ + in.integer();
+  in.rep(h.user);
+  in.rep(h.route);
+  in.rep(h.variant);
+  in.rep(h.model);
+  h.status = static_cast<int>(in.varint());
+  const uint8_t flags = in.byte();
+  h.failed = (flags & kFailed) != 0;
+  h.stream = (flags & kStream) != 0;
+  h.bodies = (flags & kBodies) != 0;
+  h.spoken = (flags & kSpoken) != 0;
+  h.ttft_ms = in.integer();
+  h.latency_ms = in.integer();
+  h.cost_usd = in.dbl();
+  ok_ = whole.ok && in.ok;
+  prev_time_ = h.time_ms;
+  ++slot_;  // SIZE_MAX + 1 == 0 for the first
+  return ok_;
+}
+
+bool BlockReader::read_tail(RequestRecord* out) {
+  In whole{tails_, tail_at_};
+  In in{whole.str()};
+  tail_at_ = whole.at;
+  Tail& t = tail_;
+  in.rep(t.key_id);
+  in.rep(t.endpoint);
+  in.rep(t.dialect);
+  const int64_t router_version = in.integer();
+  in.rep(t.reason);
+  in.rep(t.requested_model);
+  in.rep(t.provider);
+  const std::string_view error_class = in.str();
+  int64_t tokens[4];
+  for (int64_t& v : tokens) v = in.integer();
+  in.rep(t.metadata);
+  const uint64_t attempts = in.varint();
+  if (out != nullptr) {
+    out->key_id = t.key_id;
+    out->endpoint = t.endpoint;
+    out->dialect = t.dialect;
+    out->router_version = router_version;
+    out->reason = t.reason;
+    out->requested_model = t.requested_model;
+    out->provider = t.provider;
+    out->error_class = error_class;
+    out->tokens_in = tokens[0];
+    out->tokens_out = tokens[1];
+    out->tokens_cached = tokens[2];
+    out->tokens_reasoning = tokens[3];
+    out->metadata_json = t.metadata;
+    out->attempts.clear();
+  }
+  for (uint64_t i = 0; i < attempts && in.ok; ++i) {
+    AttemptRecord a;
+    a.model = in.str();
+    a.provider = in.str();
+    a.status = static_cast<int>(in.integer());
+    a.error_class = in.str();
+    a.start_ms = in.integer();
+    a.duration_ms = in.integer();
+    a.ttft_ms = in.integer();
+    a.served = in.byte() != 0;
+    a.tokens_in = in.integer();
+    a.tokens_out = in.integer();
+    a.cost_usd = in.dbl();
+    if (out != nullptr) out->attempts.push_back(std::move(a));
+  }
+  // The speech columns are in the tail only when the head says so: the head of the record
+  // whose tail this is, which is the current one when out is set.
+  if (out != nullptr && head_.spoken) {
+    out->tts_engine = in.str();
+    out->tts_chars = in.integer();
+    out->audio_seconds = in.dbl();
+    out->tts_first_audio_ms = in.integer();
+    out->tts_cost_usd = in.dbl();
+    out->tts_error = in.str();
+  }
+  ++tails_read_;
+  return whole.ok && in.ok;
+}
+
+bool BlockReader::record(RequestRecord& out) {
+  if (!ok_ || slot_ == SIZE_MAX || tails_read_ > slot_ || ids_read_ > slot_) return false;
+  while (tails_read_ < slot_) {
+    if (!read_tail(nullptr)) return ok_ = false;
+  }
+  In ids{ids_, id_at_};
+  std::string_view id;
+  for (; ids_read_ <= slot_ && ids.ok; ++ids_read_) id = ids.str();
+  id_at_ = ids.at;
+  if (!ids.ok) return ok_ = false;
+  out.clear();
+  const BlockHead& h = head_;
+  out.id = id;
+  out.time_ms = h.time_ms;
+  out.user = h.user;
+  out.route = h.route;
+  out.variant = h.variant;
+  out.model = h.model;
+  out.status = h.status;
+  out.stream = h.stream;
+  out.ttft_ms = h.ttft_ms;
+  out.latency_ms = h.latency_ms;
+  out.cost_usd = h.cost_usd;
+  if (!read_tail(&out)) return ok_ = false;
+  return true;
+}
+
+size_t find_id(std::string_view ids, std::string_view id) {
+  In in{ids};
+  for (size_t slot = 0; in.at < ids.size() && in.ok; ++slot) {
+    if (in.str() == id && in.ok) return slot;
+  }
+  return SIZE_MAX;
+}
+
+}  // namespace sy::store::sqlite_log
