@@ -6,8 +6,8 @@
 //   (*log)->append(batch);                                 // the telemetry writer thread
 //   auto page = (*log)->query({.since_ms = now - 3'600'000, .router = "support"});
 //
-// Pages are newest first (time_ms, then insertion order). `next_cursor` is opaque: pass it back
-// unchanged for the next page. Paging is stable while records keep arriving: no record is
+// Pages are newest first (time_ms, then the order stored: a batch router by router, each in
+// the batch's order). `next_cursor` is opaque: pass it back unchanged for the next page. Paging is stable while records keep arriving: no record is
 // shown twice, and a record older than the cursor that arrives late still appears on a later
 // page. A page may hold fewer than `limit` records although more follow (see
 // LogStoreOptions::scan_budget_rows); the end is an empty next_cursor, nothing else.
@@ -29,8 +29,8 @@
 namespace sy::store {
 
 // Filters of query(); empty strings and 0 mean "any". Times are unix ms, since inclusive,
-// until exclusive. Which index answers: user, else router, else model, else time; the other
-// filters are checked row by row on that index's range.
+// until exclusive. Which blocks a page reads: the user's, else the router's, else the model's,
+// else all, a window of time at a time; the other filters are checked record by record.
 struct LogQuery {
   int64_t since_ms = 0;
   int64_t until_ms = std::numeric_limits<int64_t>::max();
@@ -75,8 +75,9 @@ struct LogStoreOptions {
   int busy_timeout_ms = 5000;        // waiting for another connection's lock → kUnavailable
   int64_t cache_mib = 64;            // SQLite page cache per connection
   int64_t mmap_mib = 0;              // memory-mapped reads (0: off; SIGBUS on I/O errors if on)
-  int64_t scan_budget_rows = 100'000;  // index entries (and, for a user, days) one page reads
-  int64_t retention_chunk_rows = 1'000;  // records deleted per write transaction (~20 ms at 10M)
+  int64_t scan_budget_rows = 100'000;  // records one page decodes at most (a window more)
+  int64_t retention_chunk_rows = 1'000;  // records deleted per write transaction (~10 ms at 10M),
+                                         // in whole blocks, one at least
   size_t max_idle_readers = 4;       // read connections kept open between calls
 };
 
@@ -87,9 +88,10 @@ class LogStore {
  public:
   virtual ~LogStore() = default;
 
-  // Stores the records in one transaction; a record whose id is already stored, or that has
-  // no id, is skipped. Returns how many were new. Meant for batches from one background
-  // writer (a retried batch is harmless); bodies are stored only when non-empty.
+  // Stores the records in one transaction, all or none; a record without an id is skipped.
+  // Returns how many were stored. Ids are the gateway's, unique: one given twice is stored
+  // twice (get() returns the first). Meant for batches from one background writer; bodies are
+  // stored only when non-empty.
   virtual Result<size_t> append(std::span<const telemetry::RequestRecord> records) = 0;
 
   // Stores outcome events in one transaction; returns how many were new (an event_id seen
@@ -115,8 +117,9 @@ class LogStore {
   virtual Result<std::vector<VariantStats>> variant_stats(std::string_view router, int64_t since_ms,
                                                           int64_t until_ms) const = 0;
 
-  // Deletes the oldest records (and their outcomes) until none is older than max_age_ms and
-  // the used pages take at most max_bytes; then gives free pages back to the file system until
+  // Deletes the oldest records (and their outcomes) a block at a time, until no block's newest
+  // record is older than max_age_ms (a block spans about one writer batch: 0.1 s) and the used
+  // pages take at most max_bytes; then gives free pages back to the file system until
   // the file is at most max_bytes (the WAL adds up to 64 MiB). A limit <= 0 is no limit. Works
   // in chunks of retention_chunk_rows, each its own transaction, so appends interleave.
   // Returns the number of records deleted. Call it every minute or so (from the writer thread

@@ -52,6 +52,25 @@ const std::string kBodies =
 
 int64_t saturating_add(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
 
+// The bodies of the record at (seq, slot), when kept, into r.
+Result<void> read_bodies(Conn& c, int64_t seq, size_t slot, RequestRecord& r) {
+  constexpr std::string_view what = "reading a record's bodies";
+  auto s = c.stmt(kBodies, what);
+  if (!s) {
+    return tl::unexpected(s.error());
+  }
+  Use u(*s);
+  u.bind(1, seq);
+  u.bind(2, static_cast<int64_t>(slot));
+  if (int rc = u.step(); rc == SQLITE_ROW) {
+    r.request_body = u.view(0);
+    r.response_body = u.view(1);
+  } else if (rc != SQLITE_DONE) {
+    return c.error(what, rc);
+  }
+  return {};
+}
+
 bool matches(const BlockHead& h, const LogQuery& q) {
   return (q.user.empty() || h.user == q.user) && (q.model.empty() || h.model == q.model) &&
          (q.route.empty() || h.route == q.route) && (q.variant.empty() || h.variant == q.variant) &&
@@ -150,8 +169,7 @@ Result<LogPage> SqliteLogStore::query(const LogQuery& q) const {
         hits.push_back({h.time_ms, pos});
       }
       if (!b.ok()) {
-        return fail(ErrorCode::kInternal,
-                    fmt::format("log store '{}': block {} is damaged", path_, seq));
+        return damaged(path_, seq);
       }
       return {};
     };
@@ -286,9 +304,8 @@ Result<LogPage> SqliteLogStore::query(const LogQuery& q) const {
     std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.pos < b.pos; });
     page.records.resize(hits.size());
     auto block = c.stmt(kBlock, what);
-    auto bodies = c.stmt(kBodies, what);
-    if (!block || !bodies) {
-      return tl::unexpected(!block ? block.error() : bodies.error());
+    if (!block) {
+      return tl::unexpected(block.error());
     }
     for (size_t i = 0; i < hits.size();) {
       const int64_t seq = hits[i].pos >> kSlotBits;
@@ -304,19 +321,12 @@ Result<LogPage> SqliteLogStore::query(const LogQuery& q) const {
         }
         RequestRecord& r = page.records[hits[i].page_index];
         if (b.slot() != slot || !b.record(r)) {
-          return fail(ErrorCode::kInternal,
-                      fmt::format("log store '{}': block {} is damaged", path_, seq));
+          return damaged(path_, seq);
         }
         r.router = u.view(0);
         if (q.with_bodies && b.head().bodies) {
-          Use body(*bodies);
-          body.bind(1, seq);
-          body.bind(2, static_cast<int64_t>(slot));
-          if (int rc = body.step(); rc == SQLITE_ROW) {
-            r.request_body = body.view(0);
-            r.response_body = body.view(1);
-          } else if (rc != SQLITE_DONE) {
-            return c.error(what, rc);
+          if (auto ok = read_bodies(c, seq, slot, r); !ok) {
+            return tl::unexpected(ok.error());
           }
         }
       }
@@ -341,23 +351,12 @@ Result<std::optional<RequestRecord>> SqliteLogStore::find(Conn& c, std::string_v
     while (b.next() && b.slot() < slot) {
     }
     if (b.slot() != slot || !b.record(r)) {
-      return fail(ErrorCode::kInternal,
-                  fmt::format("log store '{}': block {} is damaged", path_, seq));
+      return damaged(path_, seq);
     }
     r.router = u.view(first);
     if (bodies && b.head().bodies) {
-      auto s = c.stmt(kBodies, what);
-      if (!s) {
-        return tl::unexpected(s.error());
-      }
-      Use body(*s);
-      body.bind(1, seq);
-      body.bind(2, static_cast<int64_t>(slot));
-      if (int rc = body.step(); rc == SQLITE_ROW) {
-        r.request_body = body.view(0);
-        r.response_body = body.view(1);
-      } else if (rc != SQLITE_DONE) {
-        return c.error(what, rc);
+      if (auto ok = read_bodies(c, seq, slot, r); !ok) {
+        return tl::unexpected(ok.error());
       }
     }
     return Out(std::move(r));

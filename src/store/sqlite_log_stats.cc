@@ -177,8 +177,7 @@ Result<std::vector<VariantStats>> SqliteLogStore::variant_stats(std::string_view
           }
         }
         if (!block.ok()) {
-          return fail(ErrorCode::kInternal,
-                      fmt::format("log store '{}': block {} is damaged", path_, u.i64(0)));
+          return damaged(path_, u.i64(0));
         }
       }
       if (rc != SQLITE_DONE) {

@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/core.h>
+
 #include "store/log_block.h"
 #include "store/log_record_codec.h"
 #include "store/log_store.h"
@@ -42,6 +44,11 @@ inline int64_t position(int64_t seq, size_t slot) {
 
 constexpr int64_t kDayMs = 86'400'000;  // block_keys' days
 inline int64_t day_of(int64_t ms) { return ms / kDayMs - (ms % kDayMs < 0 ? 1 : 0); }
+
+// The error of a block that does not decode.
+inline tl::unexpected<Error> damaged(std::string_view path, int64_t seq) {
+  return fail(ErrorCode::kInternal, fmt::format("log store '{}': block {} is damaged", path, seq));
+}
 
 // block_keys.kind
 enum KeyKind : int64_t { kUserKey = 0, kModelKey = 1 };
