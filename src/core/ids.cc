@@ -1,7 +1,7 @@
 #include "core/ids.h"
 
+#include <array>
 #include <chrono>
-#include <cstring>
 #include <random>
 
 namespace sy {
@@ -40,12 +40,19 @@ void new_request_id(char* out) {
 }
 
 int64_t request_id_ms(std::string_view id) {
+  // Each byte's value in the alphabet, -1 for bytes outside it.
+  static constexpr auto kValue = [] {
+    std::array<int8_t, 256> v{};
+    v.fill(-1);
+    for (int i = 0; i < 32; ++i) v[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int8_t>(i);
+    return v;
+  }();
   if (id.size() != kRequestIdSize || id.substr(0, 4) != "req_") return -1;
   int64_t ms = 0;
   for (size_t i = 4; i < kRequestIdSize; ++i) {
-    const char* digit = std::strchr(kAlphabet, id[i]);
-    if (id[i] == '\0' || digit == nullptr) return -1;
-    if (i < 14) ms = ms * 32 + (digit - kAlphabet);
+    const int8_t digit = kValue[static_cast<unsigned char>(id[i])];
+    if (digit < 0) return -1;
+    if (i < 14) ms = ms * 32 + digit;
   }
   return ms;
 }
