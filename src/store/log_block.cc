@@ -95,14 +95,16 @@ struct In {
 }  // namespace
 
 void BlockWriter::add(const RequestRecord& r) {
-  const RequestRecord* p = prev_;
   std::string& o = record_;
+  auto rep = [&](std::string RequestRecord::*field) {
+    put_rep(o, r.*field, prev_ != nullptr ? &(prev_->*field) : nullptr);
+  };
   o.clear();
   put_int(o, r.time_ms - prev_time_);
-  put_rep(o, r.user, p ? &p->user : nullptr);
-  put_rep(o, r.route, p ? &p->route : nullptr);
-  put_rep(o, r.variant, p ? &p->variant : nullptr);
-  put_rep(o, r.model, p ? &p->model : nullptr);
+  rep(&RequestRecord::user);
+  rep(&RequestRecord::route);
+  rep(&RequestRecord::variant);
+  rep(&RequestRecord::model);
   put_varint(o, static_cast<uint64_t>(r.status));
   const bool bodies = !r.request_body.empty() || !r.response_body.empty();
   const bool failed = !r.error_class.empty() || r.status >= 400;
@@ -116,16 +118,16 @@ void BlockWriter::add(const RequestRecord& r) {
   put_str(ids_, r.id);
 
   o.clear();
-  put_rep(o, r.key_id, p ? &p->key_id : nullptr);
-  put_rep(o, r.endpoint, p ? &p->endpoint : nullptr);
-  put_rep(o, r.dialect, p ? &p->dialect : nullptr);
+  rep(&RequestRecord::key_id);
+  rep(&RequestRecord::endpoint);
+  rep(&RequestRecord::dialect);
   put_int(o, r.router_version);
-  put_rep(o, r.reason, p ? &p->reason : nullptr);
-  put_rep(o, r.requested_model, p ? &p->requested_model : nullptr);
-  put_rep(o, r.provider, p ? &p->provider : nullptr);
+  rep(&RequestRecord::reason);
+  rep(&RequestRecord::requested_model);
+  rep(&RequestRecord::provider);
   put_str(o, r.error_class);
   for (int64_t v : {r.tokens_in, r.tokens_out, r.tokens_cached, r.tokens_reasoning}) put_int(o, v);
-  put_rep(o, r.metadata_json, p ? &p->metadata_json : nullptr);
+  rep(&RequestRecord::metadata_json);
   put_varint(o, r.attempts.size());
   for (const AttemptRecord& a : r.attempts) {
     put_str(o, a.model);
@@ -206,25 +208,27 @@ bool BlockReader::read_tail(RequestRecord* out) {
   int64_t tokens[4];
   for (int64_t& v : tokens) v = in.integer();
   in.rep(t.metadata);
-  const uint64_t attempts = in.varint();
-  if (out != nullptr) {
-    out->key_id = t.key_id;
-    out->endpoint = t.endpoint;
-    out->dialect = t.dialect;
-    out->router_version = router_version;
-    out->reason = t.reason;
-    out->requested_model = t.requested_model;
-    out->provider = t.provider;
-    out->error_class = error_class;
-    out->tokens_in = tokens[0];
-    out->tokens_out = tokens[1];
-    out->tokens_cached = tokens[2];
-    out->tokens_reasoning = tokens[3];
-    out->metadata_json = t.metadata;
-    out->attempts.clear();
+  if (out == nullptr) {  // a record skipped: only the strings later ones may repeat matter
+    ++tails_read_;
+    return whole.ok && in.ok;
   }
+  out->key_id = t.key_id;
+  out->endpoint = t.endpoint;
+  out->dialect = t.dialect;
+  out->router_version = router_version;
+  out->reason = t.reason;
+  out->requested_model = t.requested_model;
+  out->provider = t.provider;
+  out->error_class = error_class;
+  out->tokens_in = tokens[0];
+  out->tokens_out = tokens[1];
+  out->tokens_cached = tokens[2];
+  out->tokens_reasoning = tokens[3];
+  out->metadata_json = t.metadata;
+  const uint64_t attempts = in.varint();
+  out->attempts.clear();
   for (uint64_t i = 0; i < attempts && in.ok; ++i) {
-    AttemptRecord a;
+    AttemptRecord& a = out->attempts.emplace_back();
     a.model = in.str();
     a.provider = in.str();
     a.status = static_cast<int>(in.integer());
@@ -236,11 +240,8 @@ bool BlockReader::read_tail(RequestRecord* out) {
     a.tokens_in = in.integer();
     a.tokens_out = in.integer();
     a.cost_usd = in.dbl();
-    if (out != nullptr) out->attempts.push_back(std::move(a));
   }
-  // The speech columns are in the tail only when the head says so: the head of the record
-  // whose tail this is, which is the current one when out is set.
-  if (out != nullptr && head_.spoken) {
+  if (head_.spoken) {  // the current record's head: out is only set for it
     out->tts_engine = in.str();
     out->tts_chars = in.integer();
     out->audio_seconds = in.dbl();

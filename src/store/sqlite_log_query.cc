@@ -52,8 +52,19 @@ const std::string kBodies =
 
 int64_t saturating_add(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
 
-// The bodies of the record at (seq, slot), when kept, into r.
-Result<void> read_bodies(Conn& c, int64_t seq, size_t slot, RequestRecord& r) {
+// The record at `slot` of block `seq` (read by `b`, moving forward; `router` its row's), and
+// its bodies when asked and kept, into r.
+Result<void> read_record(Conn& c, std::string_view path, BlockReader& b, int64_t seq, size_t slot,
+                         std::string_view router, bool bodies, RequestRecord& r) {
+  while (b.slot() != slot && b.next()) {
+  }
+  if (b.slot() != slot || !b.record(r)) {
+    return damaged(path, seq);
+  }
+  r.router = router;
+  if (!bodies || !b.head().bodies) {
+    return {};
+  }
   constexpr std::string_view what = "reading a record's bodies";
   auto s = c.stmt(kBodies, what);
   if (!s) {
@@ -317,17 +328,10 @@ Result<LogPage> SqliteLogStore::query(const LogQuery& q) const {
       BlockReader b(u.blob(1), u.blob(2), u.blob(3));
       for (; i < hits.size() && hits[i].pos >> kSlotBits == seq; ++i) {
         const auto slot = static_cast<size_t>(hits[i].pos & ((int64_t{1} << kSlotBits) - 1));
-        while (b.ok() && b.slot() != slot && b.next()) {
-        }
-        RequestRecord& r = page.records[hits[i].page_index];
-        if (b.slot() != slot || !b.record(r)) {
-          return damaged(path_, seq);
-        }
-        r.router = u.view(0);
-        if (q.with_bodies && b.head().bodies) {
-          if (auto ok = read_bodies(c, seq, slot, r); !ok) {
-            return tl::unexpected(ok.error());
-          }
+        if (auto ok = read_record(c, path_, b, seq, slot, u.view(0), q.with_bodies,
+                                  page.records[hits[i].page_index]);
+            !ok) {
+          return tl::unexpected(ok.error());
         }
       }
     }
@@ -348,16 +352,8 @@ Result<std::optional<RequestRecord>> SqliteLogStore::find(Conn& c, std::string_v
     }
     BlockReader b(u.blob(first + 1), u.blob(first + 2), u.blob(first + 3));
     RequestRecord r;
-    while (b.next() && b.slot() < slot) {
-    }
-    if (b.slot() != slot || !b.record(r)) {
-      return damaged(path_, seq);
-    }
-    r.router = u.view(first);
-    if (bodies && b.head().bodies) {
-      if (auto ok = read_bodies(c, seq, slot, r); !ok) {
-        return tl::unexpected(ok.error());
-      }
+    if (auto ok = read_record(c, path_, b, seq, slot, u.view(first), bodies, r); !ok) {
+      return tl::unexpected(ok.error());
     }
     return Out(std::move(r));
   };

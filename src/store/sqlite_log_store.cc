@@ -30,7 +30,6 @@
 #include <fmt/core.h>
 #include <sqlite3.h>
 
-#include "core/assert.h"
 #include "core/ids.h"
 #include "store/sqlite_log_store_impl.h"
 

@@ -8,7 +8,6 @@
 //   sqlite_log_retention.cc  enforce_retention()
 // Other modules use log_store.h and open_sqlite_log() only.
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
