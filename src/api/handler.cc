@@ -95,11 +95,9 @@ class ApiHandler final : public http::Handler {
       }
       record->latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::steady_clock::now() - ctx.started).count();
-      pipeline->submit(record);  // swapped into the queue: a written record (or none) comes back
-      if (record) {
-        record->clear();
-        free_records_.push_back(std::move(record));
-      }
+      pipeline->submit(*record);  // packed into the queue: the record stays ours, to reuse
+      record->clear();
+      free_records_.push_back(std::move(record));
     }
   }
 

@@ -2,8 +2,136 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
+#include <new>
 
 namespace sy::telemetry {
+namespace {
+
+// A record packed for the queue: its numbers as one struct, then each string as a 32-bit length
+// and its bytes, then each attempt the same way. It lives only in memory, between two threads
+// of one process: no versions, no byte order.
+struct PackedNumbers {
+  int64_t time_ms, router_version, ttft_ms, latency_ms, tokens_in, tokens_out, tokens_cached,
+      tokens_reasoning, tts_chars, tts_first_audio_ms;
+  double cost_usd, audio_seconds, tts_cost_usd;
+  int32_t status;
+  uint32_t attempts;
+  bool stream;
+};
+struct PackedAttempt {
+  int64_t start_ms, duration_ms, ttft_ms, tokens_in, tokens_out;
+  double cost_usd;
+  int32_t status;
+  bool served;
+};
+
+// The record's fields paired with their packed places, one list for both directions: `f(from,
+// to)` when packing, `f(to, from)` when unpacking (`Record` is const or not accordingly).
+template <class Record, class Numbers, class F>
+void each_number(Record& r, Numbers& n, F f) {
+  f(r.time_ms, n.time_ms);
+  f(r.router_version, n.router_version);
+  f(r.ttft_ms, n.ttft_ms);
+  f(r.latency_ms, n.latency_ms);
+  f(r.tokens_in, n.tokens_in);
+  f(r.tokens_out, n.tokens_out);
+  f(r.tokens_cached, n.tokens_cached);
+  f(r.tokens_reasoning, n.tokens_reasoning);
+  f(r.tts_chars, n.tts_chars);
+  f(r.tts_first_audio_ms, n.tts_first_audio_ms);
+  f(r.cost_usd, n.cost_usd);
+  f(r.audio_seconds, n.audio_seconds);
+  f(r.tts_cost_usd, n.tts_cost_usd);
+  f(r.status, n.status);
+  f(r.stream, n.stream);
+}
+template <class Attempt, class Packed, class F>
+void each_number(Attempt& a, Packed& p, F f) requires std::is_same_v<std::remove_const_t<Attempt>, AttemptRecord> {
+  f(a.start_ms, p.start_ms);
+  f(a.duration_ms, p.duration_ms);
+  f(a.ttft_ms, p.ttft_ms);
+  f(a.tokens_in, p.tokens_in);
+  f(a.tokens_out, p.tokens_out);
+  f(a.cost_usd, p.cost_usd);
+  f(a.status, p.status);
+  f(a.served, p.served);
+}
+
+constexpr std::string RequestRecord::*kStrings[] = {
+    &RequestRecord::id,       &RequestRecord::key_id,          &RequestRecord::user,
+    &RequestRecord::endpoint, &RequestRecord::dialect,         &RequestRecord::router,
+    &RequestRecord::route,    &RequestRecord::variant,         &RequestRecord::reason,
+    &RequestRecord::requested_model, &RequestRecord::model,    &RequestRecord::provider,
+    &RequestRecord::error_class,     &RequestRecord::metadata_json, &RequestRecord::tts_engine,
+    &RequestRecord::tts_error};
+constexpr std::string AttemptRecord::*kAttemptStrings[] = {&AttemptRecord::model, &AttemptRecord::provider,
+                                                           &AttemptRecord::error_class};
+
+size_t packed_size(const RequestRecord& r) {
+  size_t n = sizeof(PackedNumbers) + std::size(kStrings) * sizeof(uint32_t);
+  for (auto s : kStrings) n += (r.*s).size();
+  for (const AttemptRecord& a : r.attempts) {
+    n += sizeof(PackedAttempt) + std::size(kAttemptStrings) * sizeof(uint32_t);
+    for (auto s : kAttemptStrings) n += (a.*s).size();
+  }
+  return n;
+}
+
+char* put(char* p, const std::string& s) {
+  const auto n = static_cast<uint32_t>(s.size());
+  std::memcpy(p, &n, sizeof n);
+  p += sizeof n;
+  if (n != 0) std::memcpy(p, s.data(), n);
+  return p + n;
+}
+const char* get(const char* p, std::string& s) {
+  uint32_t n;
+  std::memcpy(&n, p, sizeof n);
+  p += sizeof n;
+  s.assign(p, n);
+  return p + n;
+}
+
+// Writes `packed_size(r)` bytes at `p`.
+void pack(const RequestRecord& r, char* p) {
+  PackedNumbers numbers{};
+  each_number(r, numbers, [](const auto& from, auto& to) { to = from; });
+  numbers.attempts = static_cast<uint32_t>(r.attempts.size());
+  std::memcpy(p, &numbers, sizeof numbers);
+  p += sizeof numbers;
+  for (auto s : kStrings) p = put(p, r.*s);
+  for (const AttemptRecord& a : r.attempts) {
+    PackedAttempt packed{};
+    each_number(a, packed, [](const auto& from, auto& to) { to = from; });
+    std::memcpy(p, &packed, sizeof packed);
+    p += sizeof packed;
+    for (auto s : kAttemptStrings) p = put(p, a.*s);
+  }
+}
+
+// Every field of `out` but its bodies, from what pack() wrote; `out`'s strings keep their
+// buffers.
+void unpack(const char* p, RequestRecord& out) {
+  PackedNumbers numbers;
+  std::memcpy(&numbers, p, sizeof numbers);
+  p += sizeof numbers;
+  each_number(out, numbers, [](auto& to, const auto& from) { to = from; });
+  for (auto s : kStrings) p = get(p, out.*s);
+  out.attempts.resize(numbers.attempts);
+  for (AttemptRecord& a : out.attempts) {
+    PackedAttempt packed;
+    std::memcpy(&packed, p, sizeof packed);
+    p += sizeof packed;
+    each_number(a, packed, [](auto& to, const auto& from) { to = from; });
+    for (auto s : kAttemptStrings) p = get(p, a.*s);
+  }
+}
+
+// Cells keep what they grew to, up to this; a larger record's room is let go once read.
+constexpr uint32_t kKeptCellBytes = 16 * 1024;
+
+}  // namespace
 
 Pipeline::Pipeline(PipelineOptions options)
     : options_(options),
@@ -21,7 +149,18 @@ void Pipeline::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-bool Pipeline::submit(std::unique_ptr<RequestRecord>& record) noexcept {
+bool Pipeline::Cell::reserve(size_t n) noexcept {
+  if (n <= capacity) return true;
+  if (n > UINT32_MAX / 2) return false;  // a record of gigabytes: not one the gateway makes
+  const auto room = static_cast<uint32_t>(std::max<size_t>(std::bit_ceil(n), 512));
+  std::unique_ptr<char[]> grown(new (std::nothrow) char[room]);
+  if (grown == nullptr) return false;
+  bytes = std::move(grown);
+  capacity = room;
+  return true;
+}
+
+bool Pipeline::submit(RequestRecord& record) noexcept {
   size_t pos = tail_.load(std::memory_order_relaxed);
   for (;;) {
     Cell& cell = cells_[pos & mask_];
@@ -29,9 +168,20 @@ bool Pipeline::submit(std::unique_ptr<RequestRecord>& record) noexcept {
     const auto diff = static_cast<intptr_t>(seq) - static_cast<intptr_t>(pos);
     if (diff == 0) {
       if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-        cell.record.swap(record);
+        // The cell is ours until its sequence moves on. It must be published either way; one
+        // without a record (size 0, no memory for it) is skipped by the consumer.
+        const size_t size = packed_size(record);
+        const bool room = cell.reserve(size);
+        if (room) {
+          pack(record, cell.bytes.get());
+          cell.size = static_cast<uint32_t>(size);
+          if (!record.request_body.empty()) cell.request_body.swap(record.request_body);
+          if (!record.response_body.empty()) cell.response_body.swap(record.response_body);
+        } else {
+          dropped_.fetch_add(1, std::memory_order_relaxed);
+        }
         cell.sequence.store(pos + 1, std::memory_order_release);
-        return true;
+        return room;
       }
     } else if (diff < 0) {  // the consumer has not freed this cell: full
       dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -42,20 +192,36 @@ bool Pipeline::submit(std::unique_ptr<RequestRecord>& record) noexcept {
   }
 }
 
-bool Pipeline::pop(RequestRecord& out) {
+Pipeline::Popped Pipeline::pop(RequestRecord& out) {
   Cell& cell = cells_[head_ & mask_];
   const size_t seq = cell.sequence.load(std::memory_order_acquire);
-  if (seq != head_ + 1) return false;  // empty (or a producer is still writing it)
-  swap(out, *cell.record);  // the cell gets the batch slot's buffers, for the next record
+  if (seq != head_ + 1) return Popped::kNone;  // empty (or a producer is still writing it)
+  const bool packed = cell.size != 0;            // 0: a record dropped for want of memory
+  if (packed) unpack(cell.bytes.get(), out);
+  // The bodies move on; the cell keeps the slot's emptied buffers (kept small by drain_once).
+  out.request_body.clear();
+  out.response_body.clear();
+  out.request_body.swap(cell.request_body);
+  out.response_body.swap(cell.response_body);
+  if (cell.capacity > kKeptCellBytes) {
+    cell.bytes.reset();
+    cell.capacity = 0;
+  }
+  cell.size = 0;
   cell.sequence.store(head_ + mask_ + 1, std::memory_order_release);
   ++head_;
-  return true;
+  if (!packed) {
+    skipped_.fetch_add(1, std::memory_order_relaxed);
+    return Popped::kSkipped;
+  }
+  return Popped::kRecord;
 }
 
 size_t Pipeline::depth() const {
   // Claimed cells not yet written to the sinks (the batch being written included): a gauge.
   const size_t tail = tail_.load(std::memory_order_relaxed);
-  const auto taken = static_cast<size_t>(written_.load(std::memory_order_relaxed));
+  const auto taken = static_cast<size_t>(written_.load(std::memory_order_relaxed) +
+                                         skipped_.load(std::memory_order_relaxed));
   return tail > taken ? tail - taken : 0;
 }
 
@@ -75,7 +241,10 @@ void Pipeline::drain_once(std::vector<RequestRecord>& batch, std::vector<Outcome
   }
   for (;;) {
     size_t n = 0;
-    while (n < batch.size() && pop(batch[n])) ++n;
+    for (Popped got = Popped::kRecord; n < batch.size() && got != Popped::kNone;) {
+      got = pop(batch[n]);
+      if (got == Popped::kRecord) ++n;
+    }
     if (n == 0) break;
     for (Sink* s : sinks_) s->write(std::span<const RequestRecord>(batch.data(), n));
     written_.fetch_add(n, std::memory_order_relaxed);

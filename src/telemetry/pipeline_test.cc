@@ -39,8 +39,8 @@ TEST(Pipeline, EveryRecordFromEveryThreadReachesTheSinks) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&p, t] {
       for (int i = 0; i < 5000; ++i) {
-        auto r = std::make_unique<RequestRecord>();
-        r->id = std::to_string(t) + "-" + std::to_string(i);
+        RequestRecord r;
+        r.id = std::to_string(t) + "-" + std::to_string(i);
         EXPECT_TRUE(p.submit(r));
       }
     });
@@ -62,10 +62,12 @@ TEST(Pipeline, AFullQueueDropsAndCountsNeverBlocks) {
   p.add_sink(&sink);
   int accepted = 0;
   for (int i = 0; i < 20; ++i) {
-    auto r = std::make_unique<RequestRecord>();
-    r->id = std::to_string(i);
+    RequestRecord r;
+    r.id = std::to_string(i);
+    r.request_body = "the body";
     const bool queued = p.submit(r);
-    EXPECT_EQ(r == nullptr, queued) << i;  // fresh cells hand back no record; a refused one stays
+    EXPECT_EQ(r.request_body.empty(), queued) << i;  // moved into the queue, or left as it was
+    EXPECT_EQ(r.id, std::to_string(i));               // the rest is copied
     accepted += queued ? 1 : 0;
   }
   EXPECT_EQ(accepted, 8);
@@ -97,8 +99,8 @@ TEST(Pipeline, ReusedCellsCarryNothingOfEarlierRecords) {
   full.tokens_in = 9;
   full.tts_engine = "espeak";
   for (int i = 0; i < 6; ++i) {
-    auto r = std::make_unique<RequestRecord>((i % 2 == 0) ? full : RequestRecord{});
-    r->id = std::to_string(i);
+    RequestRecord r = (i % 2 == 0) ? full : RequestRecord{};
+    r.id = std::to_string(i);
     while (!p.submit(r)) std::this_thread::yield();  // the queue is tiny: wait for room (each try
                                                      // on a full queue counts a drop)
   }
@@ -146,36 +148,54 @@ TEST(RequestRecord, ClearResetsEveryFieldAndLetsLargeBodiesGo) {
   EXPECT_TRUE(r.response_body.empty());
 }
 
-TEST(RequestRecord, SwapExchangesEveryField) {
-  auto filled = [](int k) {
-    RequestRecord r;
-    for (std::string* s : {&r.id, &r.key_id, &r.user, &r.endpoint, &r.dialect, &r.router, &r.route, &r.variant,
-                           &r.reason, &r.requested_model, &r.model, &r.provider, &r.error_class, &r.tts_engine,
-                           &r.tts_error, &r.request_body, &r.response_body}) {
-      *s = "value-" + std::to_string(k) + "-long-enough-not-to-fit-inline";
-    }
-    r.metadata_json = R"({"plan":")" + std::to_string(k) + R"("})";
-    r.attempts.push_back({.model = "m" + std::to_string(k), .status = 500 + k});
-    r.time_ms = r.router_version = r.ttft_ms = r.latency_ms = r.tokens_in = r.tokens_out = r.tokens_cached =
-        r.tokens_reasoning = r.tts_chars = r.tts_first_audio_ms = 10 + k;
-    r.stream = k % 2 == 1;
-    r.status = 200 + k;
-    r.cost_usd = r.audio_seconds = r.tts_cost_usd = 0.5 + k;
-    return r;
-  };
-  auto json = [](const RequestRecord& r) {
-    std::string out;
-    append_json(out, r, /*bodies=*/true);
-    return out;
-  };
-  RequestRecord a = filled(1);
-  RequestRecord b = filled(2);
-  const std::string was_a = json(a);
-  const std::string was_b = json(b);
-  ASSERT_NE(was_a, was_b);
-  swap(a, b);
-  EXPECT_EQ(json(a), was_b);
-  EXPECT_EQ(json(b), was_a);
+// A record with every field set, distinct per k.
+RequestRecord filled(int k) {
+  RequestRecord r;
+  for (std::string* s : {&r.id, &r.key_id, &r.user, &r.endpoint, &r.dialect, &r.router, &r.route, &r.variant,
+                         &r.reason, &r.requested_model, &r.model, &r.provider, &r.error_class, &r.tts_engine,
+                         &r.tts_error, &r.request_body, &r.response_body}) {
+    *s = "value-" + std::to_string(k) + "-long-enough-not-to-fit-inline";
+  }
+  r.metadata_json = R"({"plan":")" + std::to_string(k) + R"("})";
+  r.attempts.push_back({.model = "m" + std::to_string(k), .provider = "p", .status = 500 + k,
+                        .error_class = "upstream_5xx", .start_ms = 1, .duration_ms = 2, .ttft_ms = 3,
+                        .served = false, .tokens_in = 4, .tokens_out = 5, .cost_usd = 0.25});
+  r.attempts.push_back({.model = "second-" + std::to_string(k), .status = 200, .served = true});
+  r.time_ms = r.router_version = r.ttft_ms = r.latency_ms = r.tokens_in = r.tokens_out = r.tokens_cached =
+      r.tokens_reasoning = r.tts_chars = r.tts_first_audio_ms = 10 + k;
+  r.stream = k % 2 == 1;
+  r.status = 200 + k;
+  r.cost_usd = r.audio_seconds = r.tts_cost_usd = 0.5 + k;
+  return r;
+}
+
+std::string json(const RequestRecord& r) {
+  std::string out;
+  append_json(out, r, /*bodies=*/true);
+  return out;
+}
+
+TEST(Pipeline, EveryFieldCrossesTheQueue) {
+  Copy sink;
+  Pipeline p({.capacity = 2, .max_batch = 1});  // cells and the batch slot reused by both shapes
+  p.add_sink(&sink);
+  p.start();
+  std::vector<std::string> sent;
+  for (int k = 1; k <= 6; ++k) {
+    RequestRecord r = (k == 3) ? RequestRecord{} : filled(k);
+    sent.push_back(json(r));
+    const std::string request_body = r.request_body;
+    const std::string response_body = r.response_body;
+    while (!p.submit(r)) std::this_thread::yield();
+    EXPECT_TRUE(r.request_body.empty());  // the bodies moved into the queue
+    EXPECT_TRUE(r.response_body.empty());
+    r.request_body = request_body;
+    r.response_body = response_body;
+    EXPECT_EQ(json(r), sent.back());      // the rest left as it was
+  }
+  p.stop();
+  ASSERT_EQ(sink.seen.size(), sent.size());
+  for (size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(json(sink.seen[i]), sent[i]) << i;
 }
 
 }  // namespace

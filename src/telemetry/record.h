@@ -1,16 +1,15 @@
 #pragma once
 // What the gateway knows about one request once it is over, and the outcomes attached to
-// requests or users later. Built once per request on the worker, moved into the telemetry
+// requests or users later. Built once per request on the worker, copied into the telemetry
 // queue, read by the log store, the metrics and the exporters off the request path.
 //
-//   auto r = std::make_unique<RequestRecord>();
-//   r->id = "req_01H...";  r->time_ms = now_ms;  r->model = "openai/gpt-4o";  ...
-//   pipeline.submit(r);                      // swapped into the queue; never blocks; counted
-//                                            // as dropped when full
+//   RequestRecord& r = ...;                  // the worker's, reused request after request
+//   r.id = "req_01H...";  r.time_ms = now_ms;  r.model = "openai/gpt-4o";  ...
+//   pipeline.submit(r);                      // packed into the queue; never blocks; counted
+//   r.clear();                               // as dropped when full
 
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace sy::telemetry {
@@ -90,36 +89,6 @@ struct RequestRecord {
     latency_ms = tokens_in = tokens_out = tokens_cached = tokens_reasoning = tts_chars = 0;
     tts_first_audio_ms = -1;
     cost_usd = audio_seconds = tts_cost_usd = 0;
-  }
-  // Exchanges every member: the telemetry queue's handoff, a fifth of the work of std::swap's
-  // three moves of twenty strings. A new member goes here and into clear().
-  friend void swap(RequestRecord& a, RequestRecord& b) noexcept {
-    for (auto [x, y] : {std::pair{&a.id, &b.id}, {&a.key_id, &b.key_id}, {&a.user, &b.user},
-                        {&a.endpoint, &b.endpoint}, {&a.dialect, &b.dialect}, {&a.router, &b.router},
-                        {&a.route, &b.route}, {&a.variant, &b.variant}, {&a.reason, &b.reason},
-                        {&a.requested_model, &b.requested_model}, {&a.model, &b.model},
-                        {&a.provider, &b.provider}, {&a.error_class, &b.error_class},
-                        {&a.metadata_json, &b.metadata_json}, {&a.tts_engine, &b.tts_engine},
-                        {&a.tts_error, &b.tts_error}, {&a.request_body, &b.request_body},
-                        {&a.response_body, &b.response_body}}) {
-      x->swap(*y);
-    }
-    a.attempts.swap(b.attempts);
-    std::swap(a.time_ms, b.time_ms);
-    std::swap(a.router_version, b.router_version);
-    std::swap(a.stream, b.stream);
-    std::swap(a.status, b.status);
-    std::swap(a.ttft_ms, b.ttft_ms);
-    std::swap(a.latency_ms, b.latency_ms);
-    std::swap(a.tokens_in, b.tokens_in);
-    std::swap(a.tokens_out, b.tokens_out);
-    std::swap(a.tokens_cached, b.tokens_cached);
-    std::swap(a.tokens_reasoning, b.tokens_reasoning);
-    std::swap(a.cost_usd, b.cost_usd);
-    std::swap(a.tts_chars, b.tts_chars);
-    std::swap(a.audio_seconds, b.audio_seconds);
-    std::swap(a.tts_first_audio_ms, b.tts_first_audio_ms);
-    std::swap(a.tts_cost_usd, b.tts_cost_usd);
   }
   static constexpr size_t kKeptBodyBytes = 64 * 1024;
   std::string request_body;  // only when a router or key opts in; else ""
