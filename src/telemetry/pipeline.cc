@@ -5,6 +5,8 @@
 #include <cstring>
 #include <new>
 
+#include <sys/mman.h>
+
 namespace sy::telemetry {
 namespace {
 
@@ -128,8 +130,8 @@ void unpack(const char* p, RequestRecord& out) {
   }
 }
 
-// Cells keep what they grew to, up to this; a larger record's room is let go once read.
-constexpr uint32_t kKeptCellBytes = 16 * 1024;
+// Spills keep what they grew to, up to this; a larger record's room is let go once read.
+constexpr uint32_t kKeptSpillBytes = 16 * 1024;
 
 }  // namespace
 
@@ -138,6 +140,17 @@ Pipeline::Pipeline(PipelineOptions options)
       mask_(std::bit_ceil(std::max<size_t>(options.capacity, 2)) - 1),
       cells_(std::make_unique<Cell[]>(mask_ + 1)) {
   for (size_t i = 0; i <= mask_; ++i) cells_[i].sequence.store(i, std::memory_order_relaxed);
+  // Mapped, not allocated: pages are taken as the ring first reaches them. Huge pages where the
+  // kernel gives them on request (fewer TLB misses on a ring of megabytes); best effort.
+  slab_.size = (mask_ + 1) * kSlotBytes;
+  void* m = mmap(nullptr, slab_.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) throw std::bad_alloc();
+  slab_.bytes = static_cast<char*>(m);
+  madvise(m, slab_.size, MADV_HUGEPAGE);
+}
+
+Pipeline::Slab::~Slab() {
+  if (bytes != nullptr) munmap(bytes, size);
 }
 
 Pipeline::~Pipeline() { stop(); }
@@ -149,15 +162,17 @@ void Pipeline::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-bool Pipeline::Cell::reserve(size_t n) noexcept {
-  if (n <= capacity) return true;
-  if (n > UINT32_MAX / 2) return false;  // a record of gigabytes: not one the gateway makes
-  const auto room = static_cast<uint32_t>(std::max<size_t>(std::bit_ceil(n), 512));
-  std::unique_ptr<char[]> grown(new (std::nothrow) char[room]);
-  if (grown == nullptr) return false;
-  bytes = std::move(grown);
-  capacity = room;
-  return true;
+char* Pipeline::room(Cell& cell, size_t index, size_t n) noexcept {
+  if (n <= kSlotBytes) return slab_.bytes + index * kSlotBytes;
+  if (n > cell.spill_capacity) {
+    if (n > UINT32_MAX / 2) return nullptr;  // a record of gigabytes: not one the gateway makes
+    const auto capacity = static_cast<uint32_t>(std::bit_ceil(n));
+    std::unique_ptr<char[]> grown(new (std::nothrow) char[capacity]);
+    if (grown == nullptr) return nullptr;
+    cell.spill = std::move(grown);
+    cell.spill_capacity = capacity;
+  }
+  return cell.spill.get();
 }
 
 bool Pipeline::submit(RequestRecord& record) noexcept {
@@ -171,9 +186,9 @@ bool Pipeline::submit(RequestRecord& record) noexcept {
         // The cell is ours until its sequence moves on. It must be published either way; one
         // without a record (size 0, no memory for it) is skipped by the consumer.
         const size_t size = packed_size(record);
-        const bool room = cell.reserve(size);
-        if (room) {
-          pack(record, cell.bytes.get());
+        char* to = room(cell, pos & mask_, size);
+        if (to != nullptr) {
+          pack(record, to);
           cell.size = static_cast<uint32_t>(size);
           if (!record.request_body.empty()) cell.request_body.swap(record.request_body);
           if (!record.response_body.empty()) cell.response_body.swap(record.response_body);
@@ -181,7 +196,7 @@ bool Pipeline::submit(RequestRecord& record) noexcept {
           dropped_.fetch_add(1, std::memory_order_relaxed);
         }
         cell.sequence.store(pos + 1, std::memory_order_release);
-        return room;
+        return to != nullptr;
       }
     } else if (diff < 0) {  // the consumer has not freed this cell: full
       dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -197,15 +212,15 @@ Pipeline::Popped Pipeline::pop(RequestRecord& out) {
   const size_t seq = cell.sequence.load(std::memory_order_acquire);
   if (seq != head_ + 1) return Popped::kNone;  // empty (or a producer is still writing it)
   const bool packed = cell.size != 0;            // 0: a record dropped for want of memory
-  if (packed) unpack(cell.bytes.get(), out);
+  if (packed) unpack(cell.size <= kSlotBytes ? slab_.bytes + (head_ & mask_) * kSlotBytes : cell.spill.get(), out);
   // The bodies move on; the cell keeps the slot's emptied buffers (kept small by drain_once).
   out.request_body.clear();
   out.response_body.clear();
   out.request_body.swap(cell.request_body);
   out.response_body.swap(cell.response_body);
-  if (cell.capacity > kKeptCellBytes) {
-    cell.bytes.reset();
-    cell.capacity = 0;
+  if (cell.spill_capacity > kKeptSpillBytes) {
+    cell.spill.reset();
+    cell.spill_capacity = 0;
   }
   cell.size = 0;
   cell.sequence.store(head_ + mask_ + 1, std::memory_order_release);

@@ -56,7 +56,7 @@ class Pipeline {
   void add_sink(Sink* sink);  // before start()
   void start();
   // Any thread, never blocks; false (and counted as dropped) when the queue is full. The record
-  // is packed into a queue cell's bytes, one contiguous copy of a few hundred bytes, and its
+  // is packed into a queue cell's slot, one contiguous copy of a few hundred bytes, and its
   // bodies are moved there (when queued): the worker keeps filling the same record, which stays
   // in its core's cache, and the cells' lines are written in order. Once warm, nothing is
   // allocated (a cell grows only for a record larger than any it held).
@@ -72,15 +72,23 @@ class Pipeline {
 
  private:
   // Vyukov's bounded MPMC queue: one sequence number per cell, producers claim cells with a
-  // CAS on the tail; here a single consumer.
-  struct Cell {
+  // CAS on the tail; here a single consumer. A cell's packed record (pipeline.cc) lives in its
+  // slot of one contiguous slab (huge pages where the kernel gives them), so the ring's memory
+  // is walked in order. Measured on the 2-core VM at full load, the worker's user CPU a request
+  // with the log on, against the log off: +20 % with each record in a heap block of its own
+  // (cache and TLB misses all over megabytes), +10 % with the slab, +7 % with a 256-cell ring
+  // that stays in cache. A record larger than a slot spills to a buffer of the cell's own.
+  static constexpr size_t kSlotBytes = 1024;
+  struct alignas(64) Cell {
     std::atomic<size_t> sequence;
-    std::unique_ptr<char[]> bytes;  // the packed record (pipeline.cc); null until the first one
-    uint32_t size = 0;
-    uint32_t capacity = 0;
+    uint32_t size = 0;            // of the packed record; 0: none (no memory for it)
+    uint32_t spill_capacity = 0;
+    std::unique_ptr<char[]> spill;  // null until a record larger than a slot comes
     std::string request_body, response_body;  // moved in, moved out
-    bool reserve(size_t n) noexcept;  // room for n bytes; false when there is no memory
   };
+  // Where a record of n bytes is packed in `cell` (its slot, or its spill grown to fit); null
+  // when there is no memory for it.
+  char* room(Cell& cell, size_t index, size_t n) noexcept;
   enum class Popped { kNone, kRecord, kSkipped };  // kSkipped: a cell whose record was dropped
   Popped pop(RequestRecord& out);
   void run();
@@ -90,6 +98,11 @@ class Pipeline {
   PipelineOptions options_;
   size_t mask_;
   std::unique_ptr<Cell[]> cells_;
+  struct Slab {
+    char* bytes = nullptr;
+    size_t size = 0;
+    ~Slab();
+  } slab_;  // cells' slots, kSlotBytes each, mapped (untouched until used)
   alignas(64) std::atomic<size_t> tail_{0};  // producers
   alignas(64) size_t head_ = 0;              // the consumer
   alignas(64) std::atomic<uint64_t> dropped_{0};

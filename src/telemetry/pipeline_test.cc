@@ -181,8 +181,13 @@ TEST(Pipeline, EveryFieldCrossesTheQueue) {
   p.add_sink(&sink);
   p.start();
   std::vector<std::string> sent;
-  for (int k = 1; k <= 6; ++k) {
+  for (int k = 1; k <= 8; ++k) {
     RequestRecord r = (k == 3) ? RequestRecord{} : filled(k);
+    if (k == 5 || k == 6) {  // larger than a cell's slot: spilled (twice in the same cell: k=5, 7)
+      r.metadata_json = R"({"note":")" + std::string(3000, 'n') + R"("})";
+      r.attempts.resize(12, r.attempts[0]);
+    }
+    if (k == 7) r.metadata_json = R"({"note":")" + std::string(40'000, 'n') + R"("})";  // beyond a kept spill
     sent.push_back(json(r));
     const std::string request_body = r.request_body;
     const std::string response_body = r.response_body;
