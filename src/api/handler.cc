@@ -69,7 +69,7 @@ class ApiHandler final : public http::Handler {
     if (pipeline != nullptr) {
       record = take_record();
       record->id.assign(ctx.request_id);
-      record->time_ms = request_id_ms(ctx.request_id);  // when it arrived: the log finds it by its id
+      record->time_ms = ctx.arrived_ms;  // the id's own ms: the log finds a record by its id
       record->endpoint.assign(endpoint);
       record->dialect.assign(dialect.protocol());
       const std::string_view key = presented_key(req);
@@ -111,8 +111,8 @@ class ApiHandler final : public http::Handler {
 
   Task<void> handle(http::Request& req, http::Response& res) override {
     char id[kRequestIdSize];  // in the coroutine frame: requests on one worker interleave
-    new_request_id(id);
     gateway::RequestContext ctx;
+    ctx.arrived_ms = new_request_id(id);
     ctx.request_id = std::string_view(id, kRequestIdSize);
     const std::string_view path = req.path();
     const Method m = req.method();

@@ -21,7 +21,7 @@ struct ThreadSeq {
 
 }  // namespace
 
-void new_request_id(char* out) {
+int64_t new_request_id(char* out) {
   thread_local ThreadSeq seq;
   const auto ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                             std::chrono::system_clock::now().time_since_epoch())
@@ -37,6 +37,7 @@ void new_request_id(char* out) {
   for (int p = 0; p < 2; ++p) {
     for (int i = 7; i >= 0; --i) out[14 + p * 8 + (7 - i)] = kAlphabet[(parts[p] >> (i * 5)) & 31];
   }
+  return static_cast<int64_t>(ms & ((uint64_t{1} << 50) - 1));
 }
 
 int64_t request_id_ms(std::string_view id) {

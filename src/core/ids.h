@@ -13,9 +13,10 @@ namespace sy {
 // per-thread sequence seeded from the OS once per thread.
 std::string new_request_id();
 
-// Writes the id into `out` (must hold kRequestIdSize bytes), for callers that avoid allocation.
+// Writes the id into `out` (must hold kRequestIdSize bytes), for callers that avoid allocation;
+// returns the unix ms it carries (what request_id_ms() would read back).
 inline constexpr size_t kRequestIdSize = 30;
-void new_request_id(char* out);
+int64_t new_request_id(char* out);
 
 // The unix ms a request id of new_request_id()'s form was made at (when its request arrived);
 // -1 for any other string.

@@ -30,6 +30,10 @@ TEST(RequestId, CarriesTheMillisecondItWasMadeAt) {
   const int64_t ms = request_id_ms(id);
   EXPECT_GE(ms, before);
   EXPECT_LE(ms, after);
+  char raw[kRequestIdSize];
+  const int64_t made_at = new_request_id(raw);  // the ms it returns is the one the id carries
+  EXPECT_EQ(request_id_ms(std::string_view(raw, kRequestIdSize)), made_at);
+  EXPECT_GE(made_at, ms);
   EXPECT_EQ(request_id_ms("req_0000000001ZZZZZZZZZZZZZZZZ"), 1);
   EXPECT_EQ(request_id_ms("req_0000000010ZZZZZZZZZZZZZZZZ"), 32);
   for (std::string_view other : {"", "req_", "r1", "req_0000000001ZZZZZZZZZZZZZZZ",

@@ -150,23 +150,26 @@ void log_request(telemetry::RequestRecord& log, const http::Request& req, const 
   log.metadata_json = "{";
   const auto& keys = snap.log_metadata();
   if (!keys.empty()) {
-    std::vector<json::Field> values(keys.size());
+    // Their values in the body's `metadata`; on the stack for the usual few keys.
+    constexpr size_t kOnStack = 8;
+    std::array<json::Field, kOnStack> few;
+    std::vector<json::Field> many(keys.size() > kOnStack ? keys.size() : 0);
+    const std::span<json::Field> values = many.empty() ? std::span<json::Field>(few.data(), keys.size())
+                                                       : std::span<json::Field>(many);
     if (f[kMetadata].kind == json::Kind::kObject && !json::scan_object(f[kMetadata].raw, snap.log_metadata_names(), values)) {
-      values.assign(keys.size(), json::Field{});
+      std::fill(values.begin(), values.end(), json::Field{});
     }
     for (size_t i = 0; i < keys.size(); ++i) {
-      std::string header;
-      std::string_view value = values[i].present() ? values[i].raw : std::string_view();
-      if (value.empty()) {
-        const std::string_view h = req.header(keys[i].header);
-        if (h.empty()) continue;
-        json::append_quoted(header, h);
-        value = header;
-      }
+      const bool in_body = values[i].present() && !values[i].raw.empty();
+      const std::string_view header = in_body ? std::string_view() : req.header(keys[i].header);
+      if (!in_body && header.empty()) continue;
       if (log.metadata_json.size() > 1) log.metadata_json += ',';
-      json::append_quoted(log.metadata_json, keys[i].key);
-      log.metadata_json += ':';
-      log.metadata_json += value;
+      log.metadata_json += keys[i].member;
+      if (in_body) {
+        log.metadata_json += values[i].raw;
+      } else {
+        json::append_quoted(log.metadata_json, header);
+      }
     }
   }
   log.metadata_json += '}';

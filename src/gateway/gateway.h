@@ -35,6 +35,7 @@ namespace sy::gateway {
 // What the api layer knows about a request, and what the gateway learns while serving it.
 struct RequestContext {
   std::string_view request_id;
+  int64_t arrived_ms = 0;  // unix ms, the one request_id carries
   std::string model;      // the model that served (or was asked for), for x-switchyard-model
   std::string provider;
   int upstream_status = 0;

@@ -70,7 +70,10 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::build(const config::Config& co
     backends->providers.push_back(std::move(*p));
   }
   for (const auto& key : config.log.metadata) {
-    backends->log_metadata.push_back({key, fmt::format("x-switchyard-meta-{}", key)});
+    std::string member;
+    json::append_quoted(member, key);
+    member += ':';
+    backends->log_metadata.push_back({key, fmt::format("x-switchyard-meta-{}", key), std::move(member)});
   }
   for (const auto& k : backends->log_metadata) backends->log_metadata_names.push_back(k.key);
   backends->log_bodies = config.log.bodies;

@@ -36,6 +36,7 @@ struct Target {
 struct LogMetadataKey {
   std::string key;     // "plan"
   std::string header;  // "x-switchyard-meta-plan"
+  std::string member;  // "\"plan\":", as the record's metadata JSON writes it
 };
 
 class Snapshot {

@@ -39,7 +39,7 @@ class Observe : public ::testing::Test {
     std::ofstream(dir_ / "switchyard.yaml") << fmt::format(R"(demo: false
 database: {1}/config.db
 admin_key: {2}
-log: {{metadata: [plan], retention_days: 30}}
+log: {{metadata: [plan, tenant], retention_days: 30}}
 export: {{jsonl: {{path: {1}/records.jsonl}}}}
 circuit_breaker: {{failures: 1000, min_requests: 100000}}
 providers:
@@ -107,7 +107,8 @@ routers:
 };
 
 TEST_F(Observe, EveryRequestLeavesARecord) {
-  const std::array<Header, 1> meta{Header{"x-switchyard-meta-tenant", "t-1"}};
+  const std::array<Header, 2> meta{Header{"x-switchyard-meta-tenant", "t-1 \"north\""},
+                                   Header{"x-switchyard-meta-plan", "the body's wins"}};
   const Reply r = call(port_, "POST", "/v1/chat/completions",
                        chat_body("switchyard/exp", false, R"(,"user":"u-7","metadata":{"plan":"pro","secret":"x"})"), meta);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -130,8 +131,8 @@ TEST_F(Observe, EveryRequestLeavesARecord) {
   EXPECT_GT(rec.at("tokens_in").as_int64(), 0);
   EXPECT_GE(rec.at("ttft_ms").as_int64(), 0);
   EXPECT_GE(rec.at("latency_ms").as_int64(), rec.at("ttft_ms").as_int64());
-  // Only the allow-listed metadata key is kept.
-  EXPECT_EQ(rec.at("metadata"), bj::parse(R"({"plan":"pro"})"));
+  // Only allow-listed keys are kept, from the body's metadata or else their header.
+  EXPECT_EQ(rec.at("metadata"), bj::parse(R"({"plan":"pro","tenant":"t-1 \"north\""})"));
   ASSERT_EQ(rec.at("attempts").as_array().size(), 1u);
   EXPECT_EQ(rec.at("attempts").at(0).at("served"), true);
   // Bodies are not kept unless a router opts in.
