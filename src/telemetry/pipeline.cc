@@ -187,16 +187,21 @@ bool Pipeline::submit(RequestRecord& record) noexcept {
         // without a record (size 0, no memory for it) is skipped by the consumer.
         const size_t size = packed_size(record);
         char* to = room(cell, pos & mask_, size);
-        if (to != nullptr) {
+        const bool bodies = !record.request_body.empty() || !record.response_body.empty();
+        if (to != nullptr && bodies && cell.bodies == nullptr) cell.bodies.reset(new (std::nothrow) Bodies);
+        const bool queued = to != nullptr && (!bodies || cell.bodies != nullptr);
+        if (queued) {
           pack(record, to);
           cell.size = static_cast<uint32_t>(size);
-          if (!record.request_body.empty()) cell.request_body.swap(record.request_body);
-          if (!record.response_body.empty()) cell.response_body.swap(record.response_body);
+          if (bodies) {
+            cell.bodies->request.swap(record.request_body);
+            cell.bodies->response.swap(record.response_body);
+          }
         } else {
           dropped_.fetch_add(1, std::memory_order_relaxed);
         }
         cell.sequence.store(pos + 1, std::memory_order_release);
-        return to != nullptr;
+        return queued;
       }
     } else if (diff < 0) {  // the consumer has not freed this cell: full
       dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -216,8 +221,10 @@ Pipeline::Popped Pipeline::pop(RequestRecord& out) {
   // The bodies move on; the cell keeps the slot's emptied buffers (kept small by drain_once).
   out.request_body.clear();
   out.response_body.clear();
-  out.request_body.swap(cell.request_body);
-  out.response_body.swap(cell.response_body);
+  if (packed && cell.bodies != nullptr) {
+    out.request_body.swap(cell.bodies->request);
+    out.response_body.swap(cell.bodies->response);
+  }
   if (cell.spill_capacity > kKeptSpillBytes) {
     cell.spill.reset();
     cell.spill_capacity = 0;
