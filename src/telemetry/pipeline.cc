@@ -28,10 +28,11 @@ struct PackedAttempt {
   bool served;
 };
 
-// The record's fields paired with their packed places, one list for both directions: `f(from,
-// to)` when packing, `f(to, from)` when unpacking (`Record` is const or not accordingly).
+// A record's (an attempt's) numbers paired with their packed places, one list for both
+// directions: `f(from, to)` when packing, `f(to, from)` when unpacking (the record const or not
+// accordingly).
 template <class Record, class Numbers, class F>
-void each_number(Record& r, Numbers& n, F f) {
+void record_numbers(Record& r, Numbers& n, F f) {
   f(r.time_ms, n.time_ms);
   f(r.router_version, n.router_version);
   f(r.ttft_ms, n.ttft_ms);
@@ -49,7 +50,7 @@ void each_number(Record& r, Numbers& n, F f) {
   f(r.stream, n.stream);
 }
 template <class Attempt, class Packed, class F>
-void each_number(Attempt& a, Packed& p, F f) requires std::is_same_v<std::remove_const_t<Attempt>, AttemptRecord> {
+void attempt_numbers(Attempt& a, Packed& p, F f) {
   f(a.start_ms, p.start_ms);
   f(a.duration_ms, p.duration_ms);
   f(a.ttft_ms, p.ttft_ms);
@@ -98,14 +99,14 @@ const char* get(const char* p, std::string& s) {
 // Writes `packed_size(r)` bytes at `p`.
 void pack(const RequestRecord& r, char* p) {
   PackedNumbers numbers{};
-  each_number(r, numbers, [](const auto& from, auto& to) { to = from; });
+  record_numbers(r, numbers, [](const auto& from, auto& to) { to = from; });
   numbers.attempts = static_cast<uint32_t>(r.attempts.size());
   std::memcpy(p, &numbers, sizeof numbers);
   p += sizeof numbers;
   for (auto s : kStrings) p = put(p, r.*s);
   for (const AttemptRecord& a : r.attempts) {
     PackedAttempt packed{};
-    each_number(a, packed, [](const auto& from, auto& to) { to = from; });
+    attempt_numbers(a, packed, [](const auto& from, auto& to) { to = from; });
     std::memcpy(p, &packed, sizeof packed);
     p += sizeof packed;
     for (auto s : kAttemptStrings) p = put(p, a.*s);
@@ -118,14 +119,14 @@ void unpack(const char* p, RequestRecord& out) {
   PackedNumbers numbers;
   std::memcpy(&numbers, p, sizeof numbers);
   p += sizeof numbers;
-  each_number(out, numbers, [](auto& to, const auto& from) { to = from; });
+  record_numbers(out, numbers, [](auto& to, const auto& from) { to = from; });
   for (auto s : kStrings) p = get(p, out.*s);
   out.attempts.resize(numbers.attempts);
   for (AttemptRecord& a : out.attempts) {
     PackedAttempt packed;
     std::memcpy(&packed, p, sizeof packed);
     p += sizeof packed;
-    each_number(a, packed, [](auto& to, const auto& from) { to = from; });
+    attempt_numbers(a, packed, [](auto& to, const auto& from) { to = from; });
     for (auto s : kAttemptStrings) p = get(p, a.*s);
   }
 }

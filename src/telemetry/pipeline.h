@@ -76,7 +76,7 @@ class Pipeline {
   // slot of one contiguous slab (huge pages where the kernel gives them), so the ring's memory
   // is walked in order. Measured on the 2-core VM at full load, the worker's user CPU a request
   // with the log on, against the log off: +20 % with each record in a heap block of its own
-  // (cache and TLB misses all over megabytes), +10 % with the slab, +7 % with a 256-cell ring
+  // (cache and TLB misses all over megabytes), +10 % with the slab, +6 % with a 256-cell ring
   // that stays in cache. A record larger than a slot spills to a buffer of the cell's own.
   static constexpr size_t kSlotBytes = 1024;
   struct Bodies {

@@ -68,6 +68,7 @@ struct RequestRecord {
 
   // Back to a new record's values, keeping the strings' buffers for the next request (records
   // are reused: the request path allocates none once warm). Large bodies are let go.
+  // A new member goes here and into the queue's packing (telemetry/pipeline.cc).
   void clear() {
     for (std::string* s : {&id, &key_id, &user, &endpoint, &dialect, &router, &route, &variant, &reason,
                            &requested_model, &model, &provider, &error_class, &metadata_json, &tts_engine,
