@@ -212,12 +212,13 @@ class Reader {
 
   Result<bool> read_log(const YAML::Node& n, Config& c) {
     if (!n) return true;
-    if (!n.IsMap()) return error("log", "must be a mapping: {enabled, database, retention_days, max_mb, metadata, bodies, queue}");
-    if (auto r = only_keys(n, "log", {"enabled", "database", "retention_days", "max_mb", "metadata", "bodies", "queue"}); !r) return r;
+    if (!n.IsMap()) return error("log", "must be a mapping: {enabled, database, retention_days, max_mb, metadata, bodies, queue, idle_priority}");
+    if (auto r = only_keys(n, "log", {"enabled", "database", "retention_days", "max_mb", "metadata", "bodies", "queue", "idle_priority"}); !r) return r;
     auto& l = c.log;
     if (n["enabled"]) l.enabled = n["enabled"].as<bool>(true);
     if (n["database"]) l.database = str(n["database"]);
     if (n["bodies"]) l.bodies = n["bodies"].as<bool>(false);
+    if (n["idle_priority"]) l.idle_priority = n["idle_priority"].as<bool>(true);
     if (n["retention_days"]) {
       auto v = integer(n["retention_days"], "log.retention_days", 0, 36'500);
       if (!v) return tl::unexpected(v.error());

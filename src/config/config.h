@@ -61,6 +61,7 @@ struct RequestLog {
   std::vector<std::string> metadata;  // request metadata keys the log keeps (an allow-list)
   bool bodies = false;                // keep every request's prompt and completion (else: routers' logBodies)
   size_t queue = 8192;                // records waiting for the writer; beyond, they are dropped (counted)
+  bool idle_priority = true;          // the writer runs on idle CPU, raised when it falls behind
 };
 
 struct Config {

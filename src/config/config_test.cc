@@ -183,5 +183,19 @@ TEST(Config, CircuitBreaker) {
   ASSERT_FALSE(typo);
 }
 
+TEST(Config, RequestLogQueueAndPriority) {
+  auto defaults = parse("demo: true", "t.yaml", env_of({}));
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(defaults->log.queue, 8192u);
+  EXPECT_TRUE(defaults->log.idle_priority);
+  auto c = parse("log: {queue: 64, idle_priority: false}", "t.yaml", env_of({}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->log.queue, 64u);
+  EXPECT_FALSE(c->log.idle_priority);
+  auto typo = parse("log: {idle_prio: false}", "t.yaml", env_of({}));
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().message.find("idle_priority"), std::string::npos) << typo.error().message;
+}
+
 }  // namespace
 }  // namespace sy::config

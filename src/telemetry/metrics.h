@@ -81,6 +81,10 @@ inline constexpr Family kTelemetryQueueDepth{"switchyard_telemetry_queue_depth",
 inline constexpr Family kTelemetryDroppedRecords{
     "switchyard_telemetry_dropped_records_total",
     "Records dropped because the telemetry queue was full.", MetricType::kCounter};
+inline constexpr Family kTelemetryPriorityRaises{
+    "switchyard_telemetry_priority_raises_total",
+    "Times the telemetry thread was raised from idle to normal CPU priority to catch up.",
+    MetricType::kCounter};
 inline constexpr Family kCircuitState{"switchyard_circuit_state",
                                       "Circuit breaker state: 0 closed, 1 open, 2 half-open.",
                                       MetricType::kGauge};

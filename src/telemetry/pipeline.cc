@@ -5,7 +5,9 @@
 #include <cstring>
 #include <new>
 
+#include <sched.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 namespace sy::telemetry {
 namespace {
@@ -134,12 +136,30 @@ void unpack(const char* p, RequestRecord& out) {
 // Spills keep what they grew to, up to this; a larger record's room is let go once read.
 constexpr uint32_t kKeptSpillBytes = 16 * 1024;
 
+bool set_policy(int thread_id, int policy) noexcept {
+  const sched_param param{};
+  return sched_setscheduler(thread_id, policy, &param) == 0;
+}
+
+// Whether a thread of this process may go to idle priority and come back: leaving SCHED_IDLE
+// needs CAP_SYS_NICE or RLIMIT_NICE >= 20, which unprivileged processes (and containers' root)
+// often lack. Tried on a thread of its own, which ends either way.
+bool can_leave_idle_priority() {
+  bool can = false;
+  std::thread([&can] {
+    const int self = static_cast<int>(gettid());
+    can = set_policy(self, SCHED_IDLE) && set_policy(self, SCHED_OTHER);
+  }).join();
+  return can;
+}
+
 }  // namespace
 
 Pipeline::Pipeline(PipelineOptions options)
     : options_(options),
       mask_(std::bit_ceil(std::max<size_t>(options.capacity, 2)) - 1),
-      cells_(std::make_unique<Cell[]>(mask_ + 1)) {
+      cells_(std::make_unique<Cell[]>(mask_ + 1)),
+      check_mask_(std::clamp<size_t>((mask_ + 1) / 8, 1, 64) - 1) {
   for (size_t i = 0; i <= mask_; ++i) cells_[i].sequence.store(i, std::memory_order_relaxed);
   // Mapped, not allocated: pages are taken as the ring first reaches them. Huge pages where the
   // kernel gives them on request (fewer TLB misses on a ring of megabytes); best effort.
@@ -160,7 +180,11 @@ void Pipeline::add_sink(Sink* sink) { sinks_.push_back(sink); }
 
 void Pipeline::start() {
   if (thread_.joinable()) return;
-  thread_ = std::thread([this] { run(); });
+  idle_allowed_ = options_.idle_priority && can_leave_idle_priority();
+  thread_ = std::thread([this] {
+    thread_id_.store(static_cast<int>(gettid()), std::memory_order_release);
+    run();
+  });
 }
 
 char* Pipeline::room(Cell& cell, size_t index, size_t n) noexcept {
@@ -202,10 +226,15 @@ bool Pipeline::submit(RequestRecord& record) noexcept {
           dropped_.fetch_add(1, std::memory_order_relaxed);
         }
         cell.sequence.store(pos + 1, std::memory_order_release);
+        if (idle_.load(std::memory_order_relaxed) &&
+            (starved(record.time_ms) || ((pos & check_mask_) == 0 && depth() > mask_ / 2))) {
+          raise_priority();
+        }
         return queued;
       }
     } else if (diff < 0) {  // the consumer has not freed this cell: full
       dropped_.fetch_add(1, std::memory_order_relaxed);
+      if (idle_.load(std::memory_order_relaxed)) raise_priority();
       return false;
     } else {
       pos = tail_.load(std::memory_order_relaxed);
@@ -248,6 +277,30 @@ size_t Pipeline::depth() const {
   return tail > taken ? tail - taken : 0;
 }
 
+bool Pipeline::starved(int64_t now_ms) const noexcept {
+  return now_ms - drained_ms_.load(std::memory_order_relaxed) > kMaxWaitMs;
+}
+
+void Pipeline::raise_priority() noexcept {
+  const std::unique_lock lock(priority_mutex_, std::try_to_lock);
+  if (!lock.owns_lock() || !idle_.load(std::memory_order_relaxed)) return;
+  // Refused (not expected: start() tried it), it is not tried again until the thread is idle again.
+  if (set_policy(thread_id_.load(std::memory_order_acquire), SCHED_OTHER)) raises_.fetch_add(1, std::memory_order_relaxed);
+  idle_.store(false, std::memory_order_relaxed);
+  drain_now_.store(true, std::memory_order_relaxed);
+  wake_.notify_one();  // and it drains now, not at its next poll
+}
+
+void Pipeline::lower_priority() {
+  const std::lock_guard lock(priority_mutex_);
+  if (!idle_.load(std::memory_order_relaxed) && set_policy(0, SCHED_IDLE)) idle_.store(true, std::memory_order_relaxed);
+}
+
+int Pipeline::thread_policy() const {
+  const int id = thread_id_.load(std::memory_order_acquire);
+  return id == 0 ? -1 : sched_getscheduler(id);
+}
+
 void Pipeline::submit(OutcomeEvent event) {
   const std::lock_guard lock(outcomes_mutex_);
   outcomes_.push_back(std::move(event));
@@ -280,6 +333,8 @@ void Pipeline::drain_once(std::vector<RequestRecord>& batch, std::vector<Outcome
   }
   const auto now = std::chrono::steady_clock::now();
   for (Sink* s : sinks_) s->tick(now);
+  const auto unix_now = std::chrono::system_clock::now().time_since_epoch();
+  drained_ms_.store(std::chrono::duration_cast<std::chrono::milliseconds>(unix_now).count(), std::memory_order_relaxed);
 }
 
 void Pipeline::run() {
@@ -288,7 +343,12 @@ void Pipeline::run() {
   for (;;) {
     drain_once(batch, outcomes);
     std::unique_lock lock(wake_mutex_);
-    if (wake_.wait_for(lock, options_.poll, [this] { return stopping_; })) break;
+    if (stopping_) break;
+    if (idle_allowed_ && !idle_.load(std::memory_order_relaxed)) lower_priority();  // caught up
+    const auto woken = [this] { return stopping_ || drain_now_.load(std::memory_order_relaxed); };
+    wake_.wait_for(lock, options_.poll, woken);
+    drain_now_.store(false, std::memory_order_relaxed);
+    if (stopping_) break;
   }
   drain_once(batch, outcomes);  // what was queued before stop()
 }
@@ -298,6 +358,11 @@ void Pipeline::stop() {
   {
     const std::lock_guard lock(wake_mutex_);
     stopping_ = true;
+  }
+  {
+    const std::lock_guard lock(priority_mutex_);  // what is left is drained at normal priority
+    if (idle_.load(std::memory_order_relaxed)) set_policy(thread_id_.load(std::memory_order_acquire), SCHED_OTHER);
+    idle_.store(false, std::memory_order_relaxed);
   }
   wake_.notify_one();
   thread_.join();

@@ -44,6 +44,11 @@ struct PipelineOptions {
   // log store 1.7 times its CPU a record in 100 ms batches). The queue must hold a poll's worth
   // of requests: 8192 is 80k requests/s.
   std::chrono::milliseconds poll{100};
+  // The thread runs at idle CPU priority (SCHED_IDLE): on CPU time no request wants. Once the
+  // queue is half full (the machine is busy enough to starve it), the producer that sees it
+  // raises the thread to normal priority until it has caught up. Only where the process may
+  // leave SCHED_IDLE again (root with CAP_SYS_NICE, or RLIMIT_NICE >= 20); else it stays normal.
+  bool idle_priority = true;
 };
 
 class Pipeline {
@@ -69,6 +74,15 @@ class Pipeline {
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   uint64_t written() const { return written_.load(std::memory_order_relaxed); }
   size_t depth() const;
+  // A record that finds the thread's last drain older than this raises it (and so does a queue
+  // more than half full).
+  static constexpr int64_t kMaxWaitMs = 1000;
+  // Times a producer raised the thread from idle to normal priority.
+  uint64_t raises() const { return raises_.load(std::memory_order_relaxed); }
+  // Whether the thread goes to idle priority when caught up (the options ask and the process may).
+  bool idle_priority() const { return idle_allowed_; }
+  // The thread's scheduling policy now (SCHED_IDLE or SCHED_OTHER); -1 before start().
+  int thread_policy() const;
 
  private:
   // Vyukov's bounded MPMC queue: one sequence number per cell, producers claim cells with a
@@ -95,6 +109,12 @@ class Pipeline {
   enum class Popped { kNone, kRecord, kSkipped };  // kSkipped: a cell whose record was dropped
   Popped pop(RequestRecord& out);
   void run();
+  // Producers' side: never blocks (a producer that finds the lock taken leaves it to the next).
+  void raise_priority() noexcept;
+  // Whether a record made at `now_ms` (Unix ms) finds the thread's last drain over kMaxWaitMs
+  // old: it is not getting the CPU it needs, however few records come.
+  bool starved(int64_t now_ms) const noexcept;
+  void lower_priority();  // the thread's own side
   // `batch`: max_batch records, reused (unpacked into, keeping their strings' buffers).
   void drain_once(std::vector<RequestRecord>& batch, std::vector<OutcomeEvent>& outcomes);
 
@@ -111,6 +131,14 @@ class Pipeline {
   alignas(64) std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> written_{0};
   std::atomic<uint64_t> skipped_{0};  // cells whose record was dropped after they were claimed
+  size_t check_mask_;                 // producers look at the queue's depth every check_mask_+1 cells
+  std::atomic<int> thread_id_{0};     // the kernel's id of the thread, for its priority
+  bool idle_allowed_ = false;         // set by start(): the options ask for it and the process may
+  std::atomic<bool> idle_{false};     // the thread runs at idle priority
+  std::atomic<bool> drain_now_{false};  // a producer raised the thread: no need to wait for the poll
+  std::atomic<uint64_t> raises_{0};
+  std::atomic<int64_t> drained_ms_{INT64_MAX / 2};  // Unix ms the thread last drained at
+  std::mutex priority_mutex_;         // one change of the thread's priority at a time
   std::mutex outcomes_mutex_;
   std::vector<OutcomeEvent> outcomes_;
   std::vector<Sink*> sinks_;

@@ -1,7 +1,10 @@
 #include "telemetry/pipeline.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -78,6 +81,103 @@ TEST(Pipeline, AFullQueueDropsAndCountsNeverBlocks) {
   EXPECT_EQ(sink.ids.size(), 8u);  // the first eight, kept
   EXPECT_TRUE(sink.ids.contains("0"));
   EXPECT_TRUE(sink.ids.contains("7"));
+}
+
+// Holds the pipeline's thread in write() until let go: the queue fills behind it.
+class Gate final : public Sink {
+ public:
+  void write(std::span<const RequestRecord> /*records*/) override {
+    std::unique_lock lock(mu_);
+    entered_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return open_; });
+  }
+  void wait_entered() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return entered_; });
+  }
+  void let_go() {
+    {
+      const std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false, open_ = false;
+};
+
+// Whether `holds()` comes true within 10 s (a condition awaited, not a timing goal).
+template <class F>
+bool eventually(F holds) {
+  for (int i = 0; i < 1000 && !holds(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return holds();
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+TEST(Pipeline, RunsAtIdlePriorityUntilItsQueueIsHalfFull) {
+  Gate gate;
+  Pipeline p({.capacity = 64});
+  p.add_sink(&gate);
+  p.start();
+  if (!p.idle_priority()) GTEST_SKIP() << "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20)";
+  ASSERT_TRUE(eventually([&] { return p.thread_policy() == SCHED_IDLE; }));
+  RequestRecord r;
+  r.time_ms = now_ms();
+  ASSERT_TRUE(p.submit(r));
+  gate.wait_entered();  // the thread holds that one record in write()
+  for (int i = 0; i < 31; ++i) ASSERT_TRUE(p.submit(r));
+  EXPECT_EQ(p.thread_policy(), SCHED_IDLE);  // 32 of 64 waiting: not more than half
+  EXPECT_EQ(p.raises(), 0u);
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(p.submit(r));  // producers look every 8 cells here
+  EXPECT_EQ(p.thread_policy(), SCHED_OTHER);
+  EXPECT_EQ(p.raises(), 1u);
+  gate.let_go();
+  EXPECT_TRUE(eventually([&] { return p.written() == 40 && p.thread_policy() == SCHED_IDLE; }));  // caught up
+  p.stop();
+  EXPECT_EQ(p.dropped(), 0u);
+}
+
+TEST(Pipeline, IsRaisedWhenARecordFindsItsLastDrainOverASecondOld) {
+  Gate gate;
+  Pipeline p({.capacity = 1024});
+  p.add_sink(&gate);
+  p.start();
+  if (!p.idle_priority()) GTEST_SKIP() << "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20)";
+  ASSERT_TRUE(eventually([&] { return p.thread_policy() == SCHED_IDLE; }));
+  RequestRecord r;
+  r.time_ms = now_ms();
+  ASSERT_TRUE(p.submit(r));
+  gate.wait_entered();
+  EXPECT_EQ(p.thread_policy(), SCHED_IDLE);
+  r.time_ms += Pipeline::kMaxWaitMs + 1000;  // as if made two seconds later: the thread is starved
+  ASSERT_TRUE(p.submit(r));
+  EXPECT_EQ(p.thread_policy(), SCHED_OTHER);
+  EXPECT_EQ(p.raises(), 1u);
+  gate.let_go();
+  p.stop();
+  EXPECT_EQ(p.written(), 2u);
+}
+
+TEST(Pipeline, StaysAtNormalPriorityWhenToldTo) {
+  Collect sink;
+  Pipeline p({.idle_priority = false});
+  p.add_sink(&sink);
+  p.start();
+  EXPECT_FALSE(p.idle_priority());
+  ASSERT_TRUE(eventually([&] { return p.thread_policy() != -1; }));
+  RequestRecord r;
+  r.id = "1";
+  ASSERT_TRUE(p.submit(r));
+  ASSERT_TRUE(eventually([&] { return p.written() == 1; }));
+  EXPECT_EQ(p.thread_policy(), SCHED_OTHER);
+  p.stop();
 }
 
 // Records whose cells and batch slots held other records before: nothing of those shows.

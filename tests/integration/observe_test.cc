@@ -397,6 +397,7 @@ TEST_F(Observe, PrometheusMetrics) {
   EXPECT_NE(m.body.find("switchyard_requests_total{router=\"exp\",route=\"default\""), std::string::npos) << m.body;
   EXPECT_NE(m.body.find("switchyard_ttft_seconds_bucket{"), std::string::npos);
   EXPECT_NE(m.body.find("switchyard_telemetry_queue_depth "), std::string::npos);
+  EXPECT_NE(m.body.find("switchyard_telemetry_priority_raises_total "), std::string::npos);
   EXPECT_NE(m.body.find("switchyard_circuit_state{scope=\"provider\",name=\"mock\"} 0"), std::string::npos) << m.body;
   // The upstream pools: the answered requests left their keep-alive connections idle.
   EXPECT_GE(sum_of(m.body, "switchyard_upstream_idle_connections{worker="), 1) << m.body;
