@@ -1,7 +1,8 @@
 #pragma once
 // Carries request records off the request path: workers submit into a bounded lock-free
 // queue (never blocking: a full queue counts the record as dropped), one background thread
-// drains it in batches into the sinks (the log store, the metrics, the exporters).
+// (on idle CPU, raised when it falls behind) drains it in batches into the sinks (the log
+// store, the metrics, the exporters).
 //
 //   telemetry::Pipeline pipeline({.capacity = 8192});
 //   pipeline.add_sink(&log_sink);          // before start()
@@ -45,9 +46,10 @@ struct PipelineOptions {
   // of requests: 8192 is 80k requests/s.
   std::chrono::milliseconds poll{100};
   // The thread runs at idle CPU priority (SCHED_IDLE): on CPU time no request wants. Once the
-  // queue is half full (the machine is busy enough to starve it), the producer that sees it
-  // raises the thread to normal priority until it has caught up. Only where the process may
-  // leave SCHED_IDLE again (root with CAP_SYS_NICE, or RLIMIT_NICE >= 20); else it stays normal.
+  // queue is half full, or a record finds the last drain over kMaxWaitMs old (the machine is
+  // busy enough to starve it), the producer that sees it raises the thread to normal priority
+  // until it has caught up. Only where the process may leave SCHED_IDLE again (CAP_SYS_NICE,
+  // or RLIMIT_NICE >= 20: start() tries it on a throwaway thread); else it stays normal.
   bool idle_priority = true;
 };
 
