@@ -121,17 +121,25 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// Starts `p` with `gate` as its sink and has its thread, at idle priority, hold `r` (made now)
+// in write(). False where this process may not use idle priority.
+bool hold_one_record(Pipeline& p, Gate& gate, RequestRecord& r) {
+  p.add_sink(&gate);
+  p.start();
+  if (!p.idle_priority()) return false;
+  EXPECT_TRUE(eventually([&] { return p.thread_policy() == SCHED_IDLE; }));
+  r.time_ms = now_ms();
+  EXPECT_TRUE(p.submit(r));
+  gate.wait_entered();
+  return true;
+}
+constexpr const char* kNoIdlePriority = "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20)";
+
 TEST(Pipeline, RunsAtIdlePriorityUntilItsQueueIsHalfFull) {
   Gate gate;
   Pipeline p({.capacity = 64});
-  p.add_sink(&gate);
-  p.start();
-  if (!p.idle_priority()) GTEST_SKIP() << "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20)";
-  ASSERT_TRUE(eventually([&] { return p.thread_policy() == SCHED_IDLE; }));
   RequestRecord r;
-  r.time_ms = now_ms();
-  ASSERT_TRUE(p.submit(r));
-  gate.wait_entered();  // the thread holds that one record in write()
+  if (!hold_one_record(p, gate, r)) GTEST_SKIP() << kNoIdlePriority;
   for (int i = 0; i < 31; ++i) ASSERT_TRUE(p.submit(r));
   EXPECT_EQ(p.thread_policy(), SCHED_IDLE);  // 32 of 64 waiting: not more than half
   EXPECT_EQ(p.raises(), 0u);
@@ -147,14 +155,8 @@ TEST(Pipeline, RunsAtIdlePriorityUntilItsQueueIsHalfFull) {
 TEST(Pipeline, IsRaisedWhenARecordFindsItsLastDrainOverASecondOld) {
   Gate gate;
   Pipeline p({.capacity = 1024});
-  p.add_sink(&gate);
-  p.start();
-  if (!p.idle_priority()) GTEST_SKIP() << "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20)";
-  ASSERT_TRUE(eventually([&] { return p.thread_policy() == SCHED_IDLE; }));
   RequestRecord r;
-  r.time_ms = now_ms();
-  ASSERT_TRUE(p.submit(r));
-  gate.wait_entered();
+  if (!hold_one_record(p, gate, r)) GTEST_SKIP() << kNoIdlePriority;
   EXPECT_EQ(p.thread_policy(), SCHED_IDLE);
   r.time_ms += Pipeline::kMaxWaitMs + 1000;  // as if made two seconds later: the thread is starved
   ASSERT_TRUE(p.submit(r));
