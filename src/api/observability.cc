@@ -79,7 +79,8 @@ Result<std::unique_ptr<Observability>> Observability::open(const config::Config&
   o->exporters_ = std::move(*exporters);
   for (auto& e : o->exporters_) o->sinks_.push_back(std::make_unique<exports::ExporterSink>(*e));
   o->metrics_.add_gauge_source([o = o.get()](telemetry::GaugeWriter& w) { o->write_export_metrics(w); });
-  o->pipeline_ = std::make_unique<telemetry::Pipeline>(telemetry::PipelineOptions{.capacity = settings.queue, .idle_priority = settings.idle_priority});
+  o->pipeline_ = std::make_unique<telemetry::Pipeline>(
+      telemetry::PipelineOptions{.capacity = settings.queue, .idle_priority = settings.idle_priority});
   for (auto& s : o->sinks_) o->pipeline_->add_sink(s.get());
   telemetry::Pipeline* pipeline = o->pipeline_.get();
   o->metrics_.add_gauge_source([pipeline](telemetry::GaugeWriter& w) {

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "api/routers_api.h"
+#include "core/clock.h"
 #include "core/ids.h"
 #include "core/json_scan.h"
 #include "http/wire.h"
@@ -27,10 +28,6 @@ using http::Header;
 using http::Method;
 using http::Task;
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Runs `f` (blocking: SQLite) on the observability pool; the caller resumes on its worker.
 template <class F>
@@ -95,7 +92,7 @@ void interval(std::string& out, double lo, double hi) {
 // The window of a stats or logs query: `since` (default: `default_span_ms` before now) and
 // `until` (default: now).
 Result<std::pair<int64_t, int64_t>> window(const http::Request& req, int64_t default_span_ms, bool open_ended) {
-  const int64_t now = now_ms();
+  const int64_t now = unix_now_ms();
   std::pair<int64_t, int64_t> w{now - default_span_ms, open_ended ? std::numeric_limits<int64_t>::max() : now};
   for (const auto& [key, slot] : {std::pair{"since", &w.first}, std::pair{"until", &w.second}}) {
     const std::string v = http::query_param(req.target(), key);
@@ -276,7 +273,7 @@ Task<void> serve_feedback(http::Request& req, http::Response& res, std::string_v
     co_return;
   }
   static constexpr std::array<std::string_view, 7> kKeys{"event_id", "request_id", "user", "router", "name", "value", "time"};
-  const int64_t now = now_ms();
+  const int64_t now = unix_now_ms();
   std::vector<telemetry::OutcomeEvent> events;
   std::string problems;
   auto problem = [&](size_t i, std::string_view what) {

@@ -1,8 +1,9 @@
 #include "core/ids.h"
 
 #include <array>
-#include <chrono>
 #include <random>
+
+#include "core/clock.h"
 
 namespace sy {
 namespace {
@@ -23,9 +24,7 @@ struct ThreadSeq {
 
 int64_t new_request_id(char* out) {
   thread_local ThreadSeq seq;
-  const auto ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            std::chrono::system_clock::now().time_since_epoch())
-                                            .count());
+  const auto ms = static_cast<uint64_t>(unix_now_ms());
   ++seq.lo;
   out[0] = 'r';
   out[1] = 'e';

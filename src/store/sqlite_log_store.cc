@@ -30,6 +30,7 @@
 #include <fmt/core.h>
 #include <sqlite3.h>
 
+#include "core/clock.h"
 #include "core/ids.h"
 #include "store/sqlite_log_store_impl.h"
 
@@ -160,7 +161,7 @@ Result<void> validate_outcome(const OutcomeEvent& e, size_t i) {
 SqliteLogStore::SqliteLogStore(std::string path, LogStoreOptions options)
     : path_(std::move(path)), options_(std::move(options)), memory_(path_ == ":memory:") {
   if (!options_.now_ms) {
-    options_.now_ms = sqlite::system_now_ms;
+    options_.now_ms = unix_now_ms;
   }
 }
 

@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 #include <sqlite3.h>
 
+#include "core/clock.h"
 #include "store/sqlite_util.h"
 #include "store/store.h"
 
@@ -213,7 +214,7 @@ Result<RouterRecord> SqliteStore::create(std::string_view name, std::string_view
                       fmt::format("router '{}' already exists (version {}); update it instead",
                                   name, existing->version));
         }
-        int64_t now = sqlite::system_now_ms();
+        int64_t now = unix_now_ms();
         RouterRecord rec{std::string(name), std::string(spec), 1, now, now, {}};
         if (auto r = put_locked(rec, "creating router"); !r) {
           return tl::unexpected(r.error());
@@ -235,7 +236,7 @@ Result<RouterRecord> SqliteStore::update(std::string_view name, std::string_view
         }
         rec->spec = spec;
         rec->version += 1;
-        rec->update_time_ms = sqlite::system_now_ms();
+        rec->update_time_ms = unix_now_ms();
         if (auto r = put_locked(*rec, "updating router"); !r) {
           return tl::unexpected(r.error());
         }
@@ -272,7 +273,7 @@ Result<std::pair<RouterRecord, bool>> SqliteStore::seed(std::string_view name,
   return write_router<Seeded>(
       name, fmt::format("seeding router '{}' from the config file", name),
       [&](std::optional<RouterRecord> rec) -> Result<Seeded> {
-        int64_t now = sqlite::system_now_ms();
+        int64_t now = unix_now_ms();
         if (!rec) {
           rec = RouterRecord{std::string(name), std::string(spec), 0, now, now, {}};
         } else if (rec->seed_digest == digest) {

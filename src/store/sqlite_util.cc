@@ -1,17 +1,12 @@
 #include "store/sqlite_util.h"
 
-#include <chrono>
 #include <cmath>
 
 #include <fmt/core.h>
 
-namespace sy::store::sqlite {
+#include "core/clock.h"
 
-int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+namespace sy::store::sqlite {
 
 void Use::bind(int i, double v) { sqlite3_bind_double(s_, i, std::isfinite(v) ? v : 0); }
 
@@ -203,7 +198,7 @@ Result<void> migrate(Conn& c, std::string_view table, std::span<const Migration>
     }
     Use u(*s);
     u.bind(1, m.version);
-    u.bind(2, system_now_ms());
+    u.bind(2, unix_now_ms());
     if (auto r = c.run(u, what); !r) {
       return r;
     }

@@ -22,8 +22,6 @@
 
 namespace sy::store::sqlite {
 
-int64_t system_now_ms();
-
 // A cached statement while in use: binds and column reads; reset (bindings cleared) when done.
 // Text is bound without a copy, so what it points to must outlive the step.
 class Use {

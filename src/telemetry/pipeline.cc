@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/clock.h"
+
 namespace sy::telemetry {
 namespace {
 
@@ -70,8 +72,8 @@ constexpr std::string RequestRecord::*kStrings[] = {
     &RequestRecord::requested_model, &RequestRecord::model,    &RequestRecord::provider,
     &RequestRecord::error_class,     &RequestRecord::metadata_json, &RequestRecord::tts_engine,
     &RequestRecord::tts_error};
-constexpr std::string AttemptRecord::*kAttemptStrings[] = {&AttemptRecord::model, &AttemptRecord::provider,
-                                                           &AttemptRecord::error_class};
+constexpr std::string AttemptRecord::*kAttemptStrings[] = {
+    &AttemptRecord::model, &AttemptRecord::provider, &AttemptRecord::error_class};
 
 size_t packed_size(const RequestRecord& r) {
   size_t n = sizeof(PackedNumbers) + std::size(kStrings) * sizeof(uint32_t);
@@ -164,7 +166,8 @@ Pipeline::Pipeline(PipelineOptions options)
   // Mapped, not allocated: pages are taken as the ring first reaches them. Huge pages where the
   // kernel gives them on request (fewer TLB misses on a ring of megabytes); best effort.
   slab_.size = (mask_ + 1) * kSlotBytes;
-  void* m = mmap(nullptr, slab_.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* m = mmap(nullptr, slab_.size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED) throw std::bad_alloc();
   slab_.bytes = static_cast<char*>(m);
   madvise(m, slab_.size, MADV_HUGEPAGE);
@@ -213,7 +216,9 @@ bool Pipeline::submit(RequestRecord& record) noexcept {
         const size_t size = packed_size(record);
         char* to = room(cell, pos & mask_, size);
         const bool bodies = !record.request_body.empty() || !record.response_body.empty();
-        if (to != nullptr && bodies && cell.bodies == nullptr) cell.bodies.reset(new (std::nothrow) Bodies);
+        if (to != nullptr && bodies && cell.bodies == nullptr) {
+          cell.bodies.reset(new (std::nothrow) Bodies);
+        }
         const bool queued = to != nullptr && (!bodies || cell.bodies != nullptr);
         if (queued) {
           pack(record, to);
@@ -247,7 +252,9 @@ Pipeline::Popped Pipeline::pop(RequestRecord& out) {
   const size_t seq = cell.sequence.load(std::memory_order_acquire);
   if (seq != head_ + 1) return Popped::kNone;  // empty (or a producer is still writing it)
   const bool packed = cell.size != 0;            // 0: a record dropped for want of memory
-  if (packed) unpack(cell.size <= kSlotBytes ? slab_.bytes + (head_ & mask_) * kSlotBytes : cell.spill.get(), out);
+  if (packed) {
+    unpack(cell.size <= kSlotBytes ? slab_.bytes + (head_ & mask_) * kSlotBytes : cell.spill.get(), out);
+  }
   // The bodies move on; the cell keeps the slot's emptied buffers (kept small by drain_once).
   out.request_body.clear();
   out.response_body.clear();
@@ -281,19 +288,26 @@ bool Pipeline::starved(int64_t now_ms) const noexcept {
   return now_ms - drained_ms_.load(std::memory_order_relaxed) > kMaxWaitMs;
 }
 
+bool Pipeline::leave_idle_locked() noexcept {
+  // Refused (not expected: start() tried it), it is not tried again until the thread is idle again.
+  const bool left = set_policy(thread_id_.load(std::memory_order_acquire), SCHED_OTHER);
+  idle_.store(false, std::memory_order_relaxed);
+  return left;
+}
+
 void Pipeline::raise_priority() noexcept {
   const std::unique_lock lock(priority_mutex_, std::try_to_lock);
   if (!lock.owns_lock() || !idle_.load(std::memory_order_relaxed)) return;
-  // Refused (not expected: start() tried it), it is not tried again until the thread is idle again.
-  if (set_policy(thread_id_.load(std::memory_order_acquire), SCHED_OTHER)) raises_.fetch_add(1, std::memory_order_relaxed);
-  idle_.store(false, std::memory_order_relaxed);
+  if (leave_idle_locked()) raises_.fetch_add(1, std::memory_order_relaxed);
   drain_now_.store(true, std::memory_order_relaxed);
   wake_.notify_one();  // and it drains now, not at its next poll
 }
 
 void Pipeline::lower_priority() {
   const std::lock_guard lock(priority_mutex_);
-  if (!idle_.load(std::memory_order_relaxed) && set_policy(0, SCHED_IDLE)) idle_.store(true, std::memory_order_relaxed);
+  if (!idle_.load(std::memory_order_relaxed) && set_policy(0, SCHED_IDLE)) {
+    idle_.store(true, std::memory_order_relaxed);
+  }
 }
 
 int Pipeline::thread_policy() const {
@@ -333,8 +347,7 @@ void Pipeline::drain_once(std::vector<RequestRecord>& batch, std::vector<Outcome
   }
   const auto now = std::chrono::steady_clock::now();
   for (Sink* s : sinks_) s->tick(now);
-  const auto unix_now = std::chrono::system_clock::now().time_since_epoch();
-  drained_ms_.store(std::chrono::duration_cast<std::chrono::milliseconds>(unix_now).count(), std::memory_order_relaxed);
+  drained_ms_.store(unix_now_ms(), std::memory_order_relaxed);
 }
 
 void Pipeline::run() {
@@ -361,8 +374,7 @@ void Pipeline::stop() {
   }
   {
     const std::lock_guard lock(priority_mutex_);  // what is left is drained at normal priority
-    if (idle_.load(std::memory_order_relaxed)) set_policy(thread_id_.load(std::memory_order_acquire), SCHED_OTHER);
-    idle_.store(false, std::memory_order_relaxed);
+    if (idle_.load(std::memory_order_relaxed)) leave_idle_locked();
   }
   wake_.notify_one();
   thread_.join();

@@ -117,6 +117,8 @@ class Pipeline {
   // old: it is not getting the CPU it needs, however few records come.
   bool starved(int64_t now_ms) const noexcept;
   void lower_priority();  // the thread's own side
+  // Under priority_mutex_: the thread to normal priority; whether the kernel agreed.
+  bool leave_idle_locked() noexcept;
   // `batch`: max_batch records, reused (unpacked into, keeping their strings' buffers).
   void drain_once(std::vector<RequestRecord>& batch, std::vector<OutcomeEvent>& outcomes);
 

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
 #include "telemetry/record_json.h"
 
 namespace sy::telemetry {
@@ -117,10 +118,6 @@ bool eventually(F holds) {
   return holds();
 }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // Starts `p` with `gate` as its sink and has its thread, at idle priority, hold `r` (made now)
 // in write(). False where this process may not use idle priority.
 bool hold_one_record(Pipeline& p, Gate& gate, RequestRecord& r) {
@@ -128,12 +125,13 @@ bool hold_one_record(Pipeline& p, Gate& gate, RequestRecord& r) {
   p.start();
   if (!p.idle_priority()) return false;
   EXPECT_TRUE(eventually([&] { return p.thread_policy() == SCHED_IDLE; }));
-  r.time_ms = now_ms();
+  r.time_ms = unix_now_ms();
   EXPECT_TRUE(p.submit(r));
   gate.wait_entered();
   return true;
 }
-constexpr const char* kNoIdlePriority = "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20)";
+constexpr const char* kNoIdlePriority =
+    "this process may not leave SCHED_IDLE (no CAP_SYS_NICE, RLIMIT_NICE < 20)";
 
 TEST(Pipeline, RunsAtIdlePriorityUntilItsQueueIsHalfFull) {
   Gate gate;

@@ -5,8 +5,9 @@
 //
 //   RequestRecord& r = ...;                  // the worker's, reused request after request
 //   r.id = "req_01H...";  r.time_ms = now_ms;  r.model = "openai/gpt-4o";  ...
-//   pipeline.submit(r);                      // packed into the queue; never blocks; counted
-//   r.clear();                               // as dropped when full
+//   pipeline.submit(r);                      // packed into the queue; never blocks (counted
+//                                            // as dropped when full)
+//   r.clear();                               // and filled again for the next request
 
 #include <cstdint>
 #include <string>
