@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "http/io.h"
+#include "http/wire.h"
 
 namespace sy::http {
 
@@ -219,9 +220,7 @@ class PooledExchange final : public Exchange, io::Sweep::Entry {
   int status() const override { return parser_ ? static_cast<int>(parser_->get().result_int()) : 0; }
 
   std::string_view header(std::string_view name) const override {
-    if (!parser_) return {};
-    auto it = parser_->get().find(name);
-    return it == parser_->get().end() ? std::string_view{} : std::string_view(it->value());
+    return parser_ ? find_header(parser_->get(), name) : std::string_view{};
   }
 
   Task<Result<std::string_view>> read_some() override {

@@ -131,10 +131,7 @@ class Session final : public Request, public Response, public io::Sweep::Entry {
   Method method() const override { return to_method(msg().method()); }
   std::string_view method_name() const override { return std::string_view(msg().method_string()); }
   std::string_view target() const override { return std::string_view(msg().target()); }
-  std::string_view header(std::string_view name) const override {
-    auto it = msg().find(name);
-    return it == msg().end() ? std::string_view{} : std::string_view(it->value());
-  }
+  std::string_view header(std::string_view name) const override { return find_header(msg(), name); }
   size_t header_count() const override { return static_cast<size_t>(std::distance(msg().begin(), msg().end())); }
   Header header_at(size_t i) const override {
     auto it = msg().begin();

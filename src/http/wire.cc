@@ -1,5 +1,8 @@
 #include "http/wire.h"
 
+#include <cstdint>
+#include <cstring>
+
 #include <fmt/format.h>
 
 namespace sy::http {
@@ -60,16 +63,37 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// The bytes of `v` in 'A'..'Z' made lower case, eight at a time; others (0x80 and up too) kept.
+uint64_t ascii_lower8(uint64_t v) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = kOnes * 0x80;
+  const uint64_t low7 = v & ~kHigh;                       // a byte's sum below cannot carry out
+  const uint64_t from_a = low7 + kOnes * (0x80 - 'A');    // high bit set: byte >= 'A'
+  const uint64_t past_z = low7 + kOnes * (0x80 - 'Z' - 1);  // high bit set: byte > 'Z'
+  const uint64_t upper = from_a & ~past_z & ~v & kHigh;
+  return v | (upper >> 2);  // 0x80 >> 2 is 0x20, the case bit
+}
+
+bool same8(uint64_t x, uint64_t y) { return x == y || ascii_lower8(x) == ascii_lower8(y); }
+
+uint64_t load(const char* p, size_t n) {  // n <= 8; the missing bytes are zero
+  uint64_t v = 0;
+  std::memcpy(&v, p, n);
+  return v;
+}
+
+}  // namespace
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
+  size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8) {
+    if (!same8(load(a.data() + i, 8), load(b.data() + i, 8))) return false;
   }
-  return true;
+  const size_t rest = a.size() - i;
+  return rest == 0 || same8(load(a.data() + i, rest), load(b.data() + i, rest));
 }
 
 std::string query_param(std::string_view target, std::string_view key) {

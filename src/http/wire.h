@@ -26,4 +26,19 @@ std::string percent_encode(std::string_view s);
 // ASCII case-insensitive equality, for header names.
 bool iequals(std::string_view a, std::string_view b);
 
+// The value of the first header named `name` (ASCII case-insensitive) in beast `fields`, "" when
+// absent. A scan that compares sizes first: for the dozen headers a message has, several times
+// cheaper than beast's own find, whose tree compares names byte by byte at every node.
+template <class Fields>
+std::string_view find_header(const Fields& fields, std::string_view name) {
+  for (const auto& field : fields) {
+    const auto n = field.name_string();
+    if (n.size() == name.size() && iequals(std::string_view(n.data(), n.size()), name)) {
+      const auto v = field.value();
+      return {v.data(), v.size()};
+    }
+  }
+  return {};
+}
+
 }  // namespace sy::http
