@@ -157,10 +157,13 @@ class SeriesTable {
 
   Series& at(std::initializer_list<std::string_view> values) {
     SY_ASSERT(values.size() == label_names_.size());
-    // Records in a batch mostly repeat the labels of the one before: compared in place, no key
-    // built or hashed (series live in the map's nodes, which never move).
-    if (last_ != nullptr && std::equal(values.begin(), values.end(), last_->labels.begin())) {
-      return *last_;
+    // Records in a batch mostly repeat the labels of those before: the few series found last are
+    // compared in place, no key built or hashed (series live in the map's nodes, which never
+    // move). Back to front, as the labels that vary within a record (kind, status) come last.
+    for (Series* s : recent_) {
+      if (s != nullptr && std::equal(std::rbegin(values), std::rend(values), s->labels.rbegin())) {
+        return *s;
+      }
     }
     key_.clear();
     for (const std::string_view v : values) {
@@ -171,8 +174,7 @@ class SeriesTable {
       key_.append(v);
     }
     if (auto it = series_.find(std::string_view(key_)); it != series_.end()) {
-      last_ = &it->second;
-      return it->second;
+      return remember(it->second);
     }
     if (series_.size() >= max_series_) {
       if (!overflow_) {
@@ -183,8 +185,12 @@ class SeriesTable {
       return *overflow_;
     }
     Series s{std::vector<std::string>(values.begin(), values.end()), std::vector<double>(width_)};
-    last_ = &series_.emplace(key_, std::move(s)).first->second;
-    return *last_;
+    return remember(series_.emplace(key_, std::move(s)).first->second);
+  }
+
+  Series& remember(Series& s) {
+    recent_[next_recent_++ % recent_.size()] = &s;
+    return s;
   }
 
   void render_sample(std::string& out, std::string_view suffix, const Series& s,
@@ -226,7 +232,9 @@ class SeriesTable {
   std::string key_;  // reused look-up key
   std::unordered_map<std::string, Series, Hash, std::equal_to<>> series_;
   std::unique_ptr<Series> overflow_;
-  Series* last_ = nullptr;  // the series at() found last, in series_ (never the overflow)
+  // The series at() found last, in series_ (never the overflow): four, for the token kinds.
+  std::array<Series*, 4> recent_{};
+  size_t next_recent_ = 0;
 };
 
 constexpr std::array<std::string_view, 7> kRequestLabels{"router",   "route",   "variant", "model",
