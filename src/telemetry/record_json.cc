@@ -163,25 +163,34 @@ void write_json(Writer& w, const RequestRecord& r, bool bodies) {
 
 namespace {
 
+void put_digits(char* at, size_t width, int64_t v) {
+  for (size_t i = width; i-- > 0; v /= 10) at[i] = static_cast<char>('0' + v % 10);
+}
+
+// "YYYY-MM-DDTHH:MM:SS.mmmZ" (years 0 to 9999). Records come in time order, so the part to the
+// second is worked out once a second per thread and copied for the records within it.
 void write_time(Writer& w, int64_t unix_ms) {
   using namespace std::chrono;
   const sys_time<milliseconds> t{milliseconds(unix_ms)};
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss<milliseconds> time{t - day};
-  // "YYYY-MM-DDTHH:MM:SS.mmmZ", written digit by digit (years 0 to 9999).
-  char buf[] = "0000-00-00T00:00:00.000Z";
-  auto put = [&buf](size_t at, size_t width, int64_t v) {
-    for (size_t i = at + width; i-- > at; v /= 10) buf[i] = static_cast<char>('0' + v % 10);
-  };
-  put(0, 4, std::clamp(static_cast<int>(ymd.year()), 0, 9999));
-  put(5, 2, static_cast<unsigned>(ymd.month()));
-  put(8, 2, static_cast<unsigned>(ymd.day()));
-  put(11, 2, time.hours().count());
-  put(14, 2, time.minutes().count());
-  put(17, 2, time.seconds().count());
-  put(20, 3, time.subseconds().count());
-  w.raw(std::string_view(buf, 24));
+  const auto second = floor<seconds>(t);
+  thread_local sys_seconds cached_second = sys_seconds::min();
+  thread_local char cached[] = "0000-00-00T00:00:00";
+  if (second != cached_second) {
+    const auto day = floor<days>(second);
+    const year_month_day ymd{day};
+    const hh_mm_ss<seconds> time{second - day};
+    put_digits(cached, 4, std::clamp(static_cast<int>(ymd.year()), 0, 9999));
+    put_digits(cached + 5, 2, static_cast<unsigned>(ymd.month()));
+    put_digits(cached + 8, 2, static_cast<unsigned>(ymd.day()));
+    put_digits(cached + 11, 2, time.hours().count());
+    put_digits(cached + 14, 2, time.minutes().count());
+    put_digits(cached + 17, 2, time.seconds().count());
+    cached_second = second;
+  }
+  char ms[] = ".000Z";
+  put_digits(ms + 1, 3, (t - second).count());
+  w.raw(std::string_view(cached, 19));
+  w.raw(std::string_view(ms, 5));
 }
 
 }  // namespace

@@ -17,6 +17,19 @@ TEST(RecordJson, TimesAreRfc3339WithMilliseconds) {
   EXPECT_EQ(out, "2099-12-31T23:59:59.999Z");
 }
 
+TEST(RecordJson, TimesWithinASecondAndAcrossOne) {
+  // The part to the second is kept from the time before when the second is the same.
+  std::string out;
+  for (const int64_t ms : {1'714'566'896'123, 1'714'566'896'007, 1'714'566'897'000,
+                           1'714'566'896'999, int64_t{-1}}) {
+    append_time(out, ms);
+    out += ' ';
+  }
+  EXPECT_EQ(out,
+            "2024-05-01T12:34:56.123Z 2024-05-01T12:34:56.007Z 2024-05-01T12:34:57.000Z "
+            "2024-05-01T12:34:56.999Z 1969-12-31T23:59:59.999Z ");
+}
+
 TEST(RecordJson, NumbersCostsAndUnknowns) {
   RequestRecord r;
   r.id = "req_1";
