@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/assert.h"
+
 namespace sy::store::sqlite_log {
 namespace {
 
@@ -14,36 +16,72 @@ using telemetry::RequestRecord;
 // then their bytes; a "rep" string is 0 when it equals the previous record's, else size + 1.
 enum Flag : uint8_t { kFailed = 1, kStream = 2, kBodies = 4, kSpoken = 8 };
 
-void put_varint(std::string& o, uint64_t v) {
-  char buf[10];
-  size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
-    v >>= 7;
+// Writes through a pointer into room its caller reserved (room_for() bounds a record): no
+// capacity check per field, which cost more than the encoding when each went through append.
+struct Out {
+  char* p;
+
+  void varint(uint64_t v) {
+    while (v >= 0x80) {
+      *p++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p++ = static_cast<char>(v);
   }
-  buf[n++] = static_cast<char>(v);
-  o.append(buf, n);
-}
-void put_int(std::string& o, int64_t v) {
-  put_varint(o, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
-}
-void put_str(std::string& o, std::string_view s) {
-  put_varint(o, s.size());
-  o.append(s);
-}
-void put_rep(std::string& o, const std::string& s, const std::string* prev) {
-  if (prev != nullptr && *prev == s) {
-    o += '\0';
-    return;
+  void integer(int64_t v) {  // zigzag: small magnitudes of either sign take few bytes
+    varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
   }
-  put_varint(o, s.size() + 1);
-  o.append(s);
+  void byte(uint8_t b) { *p++ = static_cast<char>(b); }
+  void bytes(std::string_view s) {
+    if (!s.empty()) {  // an empty view may hold no pointer, which memcpy may not take
+      std::memcpy(p, s.data(), s.size());
+      p += s.size();
+    }
+  }
+  void str(std::string_view s) {
+    varint(s.size());
+    bytes(s);
+  }
+  void rep(const std::string& s, const std::string* prev) {
+    if (prev != nullptr && *prev == s) {
+      byte(0);
+      return;
+    }
+    varint(s.size() + 1);
+    bytes(s);
+  }
+  void dbl(double v) {
+    if (!std::isfinite(v)) v = 0;  // JSON has no NaN or infinity (and SQLite rows had none)
+    std::memcpy(p, &v, 8);
+    p += 8;
+  }
+};
+
+constexpr size_t kMaxVarint = 10;
+
+// Room for a record's head, id or tail: every string's bytes and size, and 16 bytes for each of
+// the at most 24 numbers and flags in a head, a tail or an attempt.
+size_t room_for(const RequestRecord& r) {
+  size_t room = 24 * 16;
+  for (const std::string* s :
+       {&r.id, &r.user, &r.route, &r.variant, &r.model, &r.key_id, &r.endpoint, &r.dialect,
+        &r.reason, &r.requested_model, &r.provider, &r.error_class, &r.metadata_json,
+        &r.tts_engine, &r.tts_error}) {
+    room += s->size() + kMaxVarint;
+  }
+  for (const AttemptRecord& a : r.attempts) {
+    room += 24 * 16 + a.model.size() + a.provider.size() + a.error_class.size() + 3 * kMaxVarint;
+  }
+  return room;
 }
-void put_double(std::string& o, double v) {
-  if (!std::isfinite(v)) v = 0;  // JSON has no NaN or infinity (and SQLite rows had none)
-  char b[8];
-  std::memcpy(b, &v, 8);
-  o.append(b, 8);
+
+// Appends `n` bytes of `room` to `to`, after their size.
+void append_sized(std::string& to, const std::string& room, size_t n) {
+  char size[kMaxVarint];
+  Out o{size};
+  o.varint(n);
+  to.append(size, static_cast<size_t>(o.p - size));
+  to.append(room.data(), n);
 }
 
 // Bounds-checked reads; the first failure sticks (every later read fails too).
@@ -95,61 +133,64 @@ struct In {
 }  // namespace
 
 void BlockWriter::add(const RequestRecord& r) {
-  std::string& o = record_;
+  // The head, the id and the tail are each written from the start of record_, which only grows.
+  if (const size_t room = room_for(r); record_.size() < room) record_.resize(room);
+  char* const begin = record_.data();
+  Out o{begin};
   auto rep = [&](std::string RequestRecord::*field) {
-    put_rep(o, r.*field, prev_ != nullptr ? &(prev_->*field) : nullptr);
+    o.rep(r.*field, prev_ != nullptr ? &(prev_->*field) : nullptr);
   };
-  o.clear();
-  put_int(o, r.time_ms - prev_time_);
+  o.integer(r.time_ms - prev_time_);
   rep(&RequestRecord::user);
   rep(&RequestRecord::route);
   rep(&RequestRecord::variant);
   rep(&RequestRecord::model);
-  put_varint(o, static_cast<uint64_t>(r.status));
+  o.varint(static_cast<uint64_t>(r.status));
   const bool bodies = !r.request_body.empty() || !r.response_body.empty();
   const bool failed = !r.error_class.empty() || r.status >= 400;
-  o += static_cast<char>((failed ? kFailed : 0) | (r.stream ? kStream : 0) | (bodies ? kBodies : 0) |
-                         (r.spoken() ? kSpoken : 0));
-  put_int(o, r.ttft_ms);
-  put_int(o, r.latency_ms);
-  put_double(o, r.cost_usd);
-  put_varint(heads_, o.size());
-  heads_ += o;
-  put_str(ids_, r.id);
+  o.byte((failed ? kFailed : 0) | (r.stream ? kStream : 0) | (bodies ? kBodies : 0) |
+         (r.spoken() ? kSpoken : 0));
+  o.integer(r.ttft_ms);
+  o.integer(r.latency_ms);
+  o.dbl(r.cost_usd);
+  append_sized(heads_, record_, static_cast<size_t>(o.p - begin));
+  o.p = begin;
+  o.str(r.id);
+  ids_.append(begin, static_cast<size_t>(o.p - begin));
 
-  o.clear();
+  o.p = begin;
   rep(&RequestRecord::key_id);
   rep(&RequestRecord::endpoint);
   rep(&RequestRecord::dialect);
-  put_int(o, r.router_version);
+  o.integer(r.router_version);
   rep(&RequestRecord::reason);
   rep(&RequestRecord::requested_model);
   rep(&RequestRecord::provider);
-  put_str(o, r.error_class);
-  for (int64_t v : {r.tokens_in, r.tokens_out, r.tokens_cached, r.tokens_reasoning}) put_int(o, v);
+  o.str(r.error_class);
+  for (int64_t v : {r.tokens_in, r.tokens_out, r.tokens_cached, r.tokens_reasoning}) o.integer(v);
   rep(&RequestRecord::metadata_json);
-  put_varint(o, r.attempts.size());
+  o.varint(r.attempts.size());
   for (const AttemptRecord& a : r.attempts) {
-    put_str(o, a.model);
-    put_str(o, a.provider);
-    put_int(o, a.status);
-    put_str(o, a.error_class);
-    for (int64_t v : {a.start_ms, a.duration_ms, a.ttft_ms}) put_int(o, v);
-    o += static_cast<char>(a.served ? 1 : 0);
-    put_int(o, a.tokens_in);
-    put_int(o, a.tokens_out);
-    put_double(o, a.cost_usd);
+    o.str(a.model);
+    o.str(a.provider);
+    o.integer(a.status);
+    o.str(a.error_class);
+    for (int64_t v : {a.start_ms, a.duration_ms, a.ttft_ms}) o.integer(v);
+    o.byte(a.served ? 1 : 0);
+    o.integer(a.tokens_in);
+    o.integer(a.tokens_out);
+    o.dbl(a.cost_usd);
   }
   if (r.spoken()) {
-    put_str(o, r.tts_engine);
-    put_int(o, r.tts_chars);
-    put_double(o, r.audio_seconds);
-    put_int(o, r.tts_first_audio_ms);
-    put_double(o, r.tts_cost_usd);
-    put_str(o, r.tts_error);
+    o.str(r.tts_engine);
+    o.integer(r.tts_chars);
+    o.dbl(r.audio_seconds);
+    o.integer(r.tts_first_audio_ms);
+    o.dbl(r.tts_cost_usd);
+    o.str(r.tts_error);
   }
-  put_varint(tails_, o.size());
-  tails_ += o;
+  SY_ASSERT(static_cast<size_t>(o.p - begin) <= record_.size());
+  append_sized(tails_, record_, static_cast<size_t>(o.p - begin));
 
   prev_ = &r;
   prev_time_ = r.time_ms;

@@ -51,7 +51,7 @@ class BlockWriter {
 
  private:
   std::string heads_, ids_, tails_;
-  std::string record_;  // the record being encoded, before its length
+  std::string record_;  // room to encode a record's head, id or tail in, before its size
   const telemetry::RequestRecord* prev_ = nullptr;
   size_t n_ = 0;
   int64_t prev_time_ = 0;
