@@ -1,9 +1,13 @@
 #include "api/observability.h"
 
 #include <cstdio>
+#include <latch>
+
+#include <boost/asio/post.hpp>
 
 #include <fmt/format.h>
 
+#include "core/thread_name.h"
 #include "export/from_config.h"
 #include "export/sink.h"
 
@@ -62,6 +66,15 @@ std::string beside_database(const std::string& database, std::string_view suffix
 
 Result<std::unique_ptr<Observability>> Observability::open(const config::Config& config) {
   std::unique_ptr<Observability> o(new Observability());
+  // Each pool thread takes one naming job, held until all are taken: none can take two.
+  std::latch named(kQueryThreads);
+  for (int i = 0; i < kQueryThreads; ++i) {
+    boost::asio::post(o->pool_, [&named] {
+      name_this_thread("sy-query");
+      named.arrive_and_wait();
+    });
+  }
+  named.wait();
   const config::RequestLog& settings = config.log;
   if (!settings.enabled) return o;
   o->log_path_ = settings.database.empty() ? beside_database(config.database, "-log") : settings.database;

@@ -52,7 +52,8 @@ class Observability {
   std::vector<std::unique_ptr<exports::Exporter>> exporters_;
   std::vector<std::unique_ptr<telemetry::Sink>> sinks_;
   std::unique_ptr<telemetry::Pipeline> pipeline_;
-  boost::asio::thread_pool pool_{2};
+  static constexpr int kQueryThreads = 2;
+  boost::asio::thread_pool pool_{kQueryThreads};  // threads named "sy-query"
 };
 
 // A file beside the config database when the configuration names none: `suffix` "-log" gives

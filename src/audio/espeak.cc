@@ -13,6 +13,7 @@
 #include "audio/espeak_voices.h"
 #include "audio/pcm.h"
 #include "core/assert.h"
+#include "core/thread_name.h"
 
 #include <espeak-ng/espeak_ng.h>
 #include <espeak-ng/speak_lib.h>
@@ -268,6 +269,7 @@ void serve(Espeak::Engine& engine, std::string& loaded_voice) {
 
 void run(std::shared_ptr<Espeak::Engine> engine, EspeakOptions options,
          std::promise<Result<void>> started) {
+  name_this_thread("sy-espeak");
   EspeakProcess& process = espeak_process();
   std::lock_guard process_lock(process.mutex);
   if (!process.initialized) {

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <random>
 
+#include "core/thread_name.h"
+
 namespace sy::exports {
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -22,7 +24,10 @@ SpoolingExporter::SpoolingExporter(std::string name, std::unique_ptr<Spool> spoo
       return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
     };
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("sy-export-" + name_);
+    run();
+  });
 }
 
 SpoolingExporter::~SpoolingExporter() { abort_sender(); }

@@ -5,6 +5,8 @@
 #include <boost/asio.hpp>
 #include <future>
 
+#include <pthread.h>
+
 #include "http/client.h"
 #include "http/server.h"
 
@@ -23,6 +25,12 @@ class TestHandler final : public Handler {
         co_await res.write(event);
       }
       co_await res.end_stream();
+      co_return;
+    }
+    if (req.path() == "/thread") {  // the name of the worker thread that serves it
+      std::array<char, 16> name{};
+      pthread_getname_np(pthread_self(), name.data(), name.size());
+      co_await res.send(200, "text/plain", name.data(), {});
       co_return;
     }
     const std::array<Header, 1> extra{Header{"x-echo-method", req.method_name()}};
@@ -88,6 +96,20 @@ TEST_F(ClientServer, PostEchoReusesConnection) {
   });
   EXPECT_EQ(client.counters().idle.load(), 1);
   EXPECT_EQ(client.counters().open.load(), 1);
+}
+
+TEST_F(ClientServer, WorkersThreadsAreNamedAndHeaderNamesMatchInAnyCase) {
+  Client client;
+  run([&]() -> Task<void> {
+    auto ex = client.exchange(url_);
+    auto r = co_await ex->send({"GET", "/thread", {}, {}});
+    EXPECT_TRUE(r);
+    EXPECT_EQ(ex->header("Content-Type"), "text/plain");
+    EXPECT_EQ(ex->header("CONTENT-TYPE"), "text/plain");
+    EXPECT_EQ(ex->header("content-typ"), "");
+    auto name = co_await ex->read_body();
+    EXPECT_TRUE(*name == "sy-http-0" || *name == "sy-http-1") << *name;
+  });
 }
 
 TEST_F(ClientServer, StreamArrivesInPieces) {

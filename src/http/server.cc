@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "core/thread_name.h"
 #include "http/io.h"
 #include "http/wire.h"
 
@@ -438,9 +439,11 @@ Result<uint16_t> Server::start() {
   }
   impl_->port = port;
   impl_->running = n;
-  for (auto& w : impl_->workers) {
-    asio::co_spawn(w->ioc, accept_loop(*w, o.limits), asio::detached);
-    w->thread = std::thread([this, wp = w.get()] {
+  for (size_t i = 0; i < impl_->workers.size(); ++i) {
+    Worker* const wp = impl_->workers[i].get();
+    asio::co_spawn(wp->ioc, accept_loop(*wp, o.limits), asio::detached);
+    wp->thread = std::thread([this, wp, i] {
+      name_this_thread(fmt::format("{}-{}", impl_->options.thread_name, i));
       wp->ioc.run();
       std::lock_guard lock(impl_->mu);
       --impl_->running;
@@ -461,6 +464,7 @@ void Server::drain() {
     });
   }
   impl_->watchdog = std::thread([this] {
+    name_this_thread(impl_->options.thread_name + "-drain");
     std::unique_lock lock(impl_->mu);
     if (!impl_->stopped_cv.wait_for(lock, impl_->options.limits.drain_timeout,
                                     [this] { return impl_->running == 0; })) {

@@ -33,6 +33,8 @@ struct ServerOptions {
   uint16_t port = 8080;  // 0: pick a free port (see Server::port)
   int workers = 0;       // 0: one per core
   ServerLimits limits;
+  // Workers' threads are named "<thread_name>-<i>" (top -H, perf, gdb); 15 bytes are kept.
+  std::string thread_name = "sy-http";
 };
 
 class Handler {

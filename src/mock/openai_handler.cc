@@ -102,6 +102,7 @@ Result<uint16_t> MockUpstream::start() {
   so.host = options_.host;
   so.port = options_.port;
   so.workers = options_.workers;
+  so.thread_name = "sy-mock";
   so.limits.drain_timeout = std::chrono::milliseconds(2000);
   server_ = std::make_unique<http::Server>(so, openai_handler_factory(options_));
   auto port = server_->start();

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/thread_name.h"
 
 namespace sy::telemetry {
 namespace {
@@ -185,6 +186,7 @@ void Pipeline::start() {
   if (thread_.joinable()) return;
   idle_allowed_ = options_.idle_priority && can_leave_idle_priority();
   thread_ = std::thread([this] {
+    name_this_thread("sy-log");
     thread_id_.store(static_cast<int>(gettid()), std::memory_order_release);
     run();
   });
