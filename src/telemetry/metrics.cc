@@ -113,9 +113,11 @@ class SeriesTable {
 
   std::string_view name() const { return name_; }
 
-  void add(std::initializer_list<std::string_view> values, double amount) {
+  // `lane`: which of the last series found to compare first (below kLanes): callers that add
+  // to several series per record (the token kinds) give each its own.
+  void add(std::initializer_list<std::string_view> values, double amount, size_t lane = 0) {
     SY_ASSERT(!histogram_);
-    at(values).values[0] += amount;
+    at(values, lane).values[0] += amount;
   }
 
   // Buckets hold their own counts here; render makes them cumulative. The last slot is the sum.
@@ -155,15 +157,14 @@ class SeriesTable {
     size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
   };
 
-  Series& at(std::initializer_list<std::string_view> values) {
-    SY_ASSERT(values.size() == label_names_.size());
-    // Records in a batch mostly repeat the labels of those before: the few series found last are
-    // compared in place, no key built or hashed (series live in the map's nodes, which never
-    // move). Back to front, as the labels that vary within a record (kind, status) come last.
-    for (Series* s : recent_) {
-      if (s != nullptr && std::equal(std::rbegin(values), std::rend(values), s->labels.rbegin())) {
-        return *s;
-      }
+  Series& at(std::initializer_list<std::string_view> values, size_t lane = 0) {
+    SY_ASSERT(values.size() == label_names_.size() && lane < kLanes);
+    // Records in a batch mostly repeat the labels of the one before: the series this lane found
+    // last is compared in place, no key built or hashed (series live in the map's nodes, which
+    // never move). One comparison, so that records whose labels all differ pay little for it.
+    Series*& last = last_[lane];
+    if (last != nullptr && std::equal(values.begin(), values.end(), last->labels.begin())) {
+      return *last;
     }
     key_.clear();
     for (const std::string_view v : values) {
@@ -174,7 +175,8 @@ class SeriesTable {
       key_.append(v);
     }
     if (auto it = series_.find(std::string_view(key_)); it != series_.end()) {
-      return remember(it->second);
+      last = &it->second;
+      return it->second;
     }
     if (series_.size() >= max_series_) {
       if (!overflow_) {
@@ -185,12 +187,8 @@ class SeriesTable {
       return *overflow_;
     }
     Series s{std::vector<std::string>(values.begin(), values.end()), std::vector<double>(width_)};
-    return remember(series_.emplace(key_, std::move(s)).first->second);
-  }
-
-  Series& remember(Series& s) {
-    recent_[next_recent_++ % recent_.size()] = &s;
-    return s;
+    last = &series_.emplace(key_, std::move(s)).first->second;
+    return *last;
   }
 
   void render_sample(std::string& out, std::string_view suffix, const Series& s,
@@ -232,9 +230,9 @@ class SeriesTable {
   std::string key_;  // reused look-up key
   std::unordered_map<std::string, Series, Hash, std::equal_to<>> series_;
   std::unique_ptr<Series> overflow_;
-  // The series at() found last, in series_ (never the overflow): four, for the token kinds.
-  std::array<Series*, 4> recent_{};
-  size_t next_recent_ = 0;
+  // The series at() found last in each lane, in series_ (never the overflow).
+  static constexpr size_t kLanes = 4;
+  std::array<Series*, kLanes> last_{};
 };
 
 constexpr std::array<std::string_view, 7> kRequestLabels{"router",   "route",   "variant", "model",
@@ -337,15 +335,16 @@ void Metrics::observe_locked(const RequestRecord& r) {
   }
   f.duration.observe({r.router, r.route, r.variant, model, provider}, seconds(r.latency_ms));
 
-  const auto tokens = [&](std::string_view kind, int64_t n) {
+  const auto tokens = [&](std::string_view kind, int64_t n, size_t lane) {
     if (n > 0) {
-      f.tokens.add({r.router, r.route, r.variant, model, provider, kind}, static_cast<double>(n));
+      f.tokens.add({r.router, r.route, r.variant, model, provider, kind}, static_cast<double>(n),
+                   lane);
     }
   };
-  tokens("input", r.tokens_in);
-  tokens("output", r.tokens_out);
-  tokens("cached", r.tokens_cached);
-  tokens("reasoning", r.tokens_reasoning);
+  tokens("input", r.tokens_in, 0);
+  tokens("output", r.tokens_out, 1);
+  tokens("cached", r.tokens_cached, 2);
+  tokens("reasoning", r.tokens_reasoning, 3);
 
   // Each attempt's own cost under its model (a fallback's failed attempt may have used tokens);
   // whatever the attempts do not account for, under the request's model.
