@@ -45,13 +45,12 @@ struct Args {
 // key and user, no router, one attempt at the mock, two metadata keys.
 std::vector<RequestRecord> gateway_records(int64_t n) {
   std::vector<RequestRecord> out(static_cast<size_t>(n));
-  const int64_t t0 = 1'796'637'848'236;
   for (int64_t i = 0; i < n; ++i) {
     RequestRecord& r = out[static_cast<size_t>(i)];
     char id[kRequestIdSize];
-    new_request_id(id);
+    // The gateway's record time is its id's own ms (which the store finds a record by).
+    r.time_ms = new_request_id(id);
     r.id.assign(id, kRequestIdSize);
-    r.time_ms = t0 + i / 15;
     r.key_id = "key_6c7bfaaf200ee433";
     r.user = "harbor-grain-ops-7";
     r.endpoint = "chat.completions";
