@@ -6,12 +6,15 @@
 #
 #   bench/observe/run.sh                    # about 2 minutes
 #   PAIRS=9 DURATION=10 bench/observe/run.sh
+#   CONTROL=1 PAIRS=40 DURATION=2 bench/observe/run.sh   # and a second log-off gateway: the
+#                                           # ratio two identical gateways show (the noise)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 gateway="$root/bench/gateway"
 PAIRS="${PAIRS:-7}"
 DURATION="${DURATION:-5}"
 MOCK_PORT="${MOCK_PORT:-18281}" OFF_PORT="${OFF_PORT:-18282}" ON_PORT="${ON_PORT:-18283}"
+CONTROL="${CONTROL:-0}" CONTROL_PORT="${CONTROL_PORT:-18284}"
 
 "$root/scripts/setup" --with-tests
 command -v wrk >/dev/null || { sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"; $sudo apt-get install -y -qq wrk >/dev/null; }
@@ -26,15 +29,17 @@ wait_port() { for _ in $(seq 200); do curl -fs -o /dev/null "http://127.0.0.1:$1
 
 "$bin" mock-upstream --port "$MOCK_PORT" --workers 1 >"$work/mock.log" 2>&1 &
 pids+=($!)
-for side in off on; do
-  port=$OFF_PORT; [[ $side == on ]] && port=$ON_PORT
+sides=(off on)
+[[ $CONTROL == 1 ]] && sides+=(control)
+for side in "${sides[@]}"; do
+  case $side in off) port=$OFF_PORT ;; on) port=$ON_PORT ;; control) port=$CONTROL_PORT ;; esac
   {
     echo "listen: 127.0.0.1:$port"
     echo "workers: 1"
     echo "demo: false"
     echo "database: $work/$side.db"
     echo "providers: [{name: mock, kind: openai, base_url: 'http://127.0.0.1:$MOCK_PORT/v1', api_key: bench, models: '*'}]"
-    if [[ $side == off ]]; then
+    if [[ $side != on ]]; then
       echo "log: {enabled: false}"
     else
       echo "log: {metadata: [plan, tenant]}"
@@ -51,23 +56,42 @@ run() {  # run PORT -> requests per second
   MODEL="mock/len-16" BODY="$gateway/chat_4k.json" wrk -t1 -c64 -d"${DURATION}"s -s "$gateway/post.lua" \
     "http://127.0.0.1:$1/v1/chat/completions" 2>&1 | awk '/^Requests\/sec:/ {print $2}'
 }
-run "$OFF_PORT" >/dev/null; run "$ON_PORT" >/dev/null  # warm-up
-ratios=()
-sum_on=0 sum_off=0
+ports=("$OFF_PORT" "$ON_PORT")
+[[ $CONTROL == 1 ]] && ports+=("$CONTROL_PORT")
+for port in "${ports[@]}"; do run "$port" >/dev/null; done  # warm-up
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+ratios=() controls=()
+sum_on=0 sum_off=0 sum_control=0
 for i in $(seq "$PAIRS"); do
-  if (( i % 2 )); then off=$(run "$OFF_PORT"); on=$(run "$ON_PORT"); else on=$(run "$ON_PORT"); off=$(run "$OFF_PORT"); fi
+  # Each round runs the gateways in a rotated order, so none is always first or last.
+  declare -A rate=()
+  n=${#ports[@]}
+  for k in $(seq 0 $((n - 1))); do
+    j=$(( (k + i) % n ))
+    rate[$j]=$(run "${ports[$j]}")
+  done
+  off=${rate[0]} on=${rate[1]}
   ratio=$(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.3f", a / b }')
   ratios+=("$ratio")
   sum_on=$(awk -v s="$sum_on" -v a="$on" 'BEGIN { print s + a }')
   sum_off=$(awk -v s="$sum_off" -v a="$off" 'BEGIN { print s + a }')
-  echo "pair $i: log off $off req/s, log + jsonl export $on req/s, ratio $ratio"
+  line="pair $i: log off $off req/s, log + jsonl export $on req/s, ratio $ratio"
+  if [[ $CONTROL == 1 ]]; then
+    control=$(awk -v a="${rate[2]}" -v b="$off" 'BEGIN { printf "%.3f", a / b }')
+    controls+=("$control")
+    sum_control=$(awk -v s="$sum_control" -v a="${rate[2]}" 'BEGIN { print s + a }')
+    line="$line; second log-off ${rate[2]} req/s, ratio $control"
+  fi
+  echo "$line"
 done
-median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 records=$(wc -l <"$work/records.jsonl" 2>/dev/null || echo 0)
 echo
 # Two estimates of one ratio: the median of the pairs' ratios, and the sum of the log-on rates
 # over the sum of the log-off ones.
-total=$(awk -v a="$sum_on" -v b="$sum_off" 'BEGIN { printf "%.3f", a / b }')
-echo "| log + export / log off (req/s) | median of $PAIRS pairs | all pairs' totals | range | records exported |"
+range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "–" hi }'; }
+echo "| against log off (req/s) | median of $PAIRS pairs | all pairs' totals | range | records exported |"
 echo "|---|---:|---:|---|---:|"
-echo "| throughput ratio | $median | $total | $(printf '%s\n' "${ratios[@]}" | sort -g | head -1)–$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1) | $records |"
+echo "| log + export | $(printf '%s\n' "${ratios[@]}" | median) | $(awk -v a="$sum_on" -v b="$sum_off" 'BEGIN { printf "%.3f", a / b }') | $(range "${ratios[@]}") | $records |"
+if [[ $CONTROL == 1 ]]; then
+  echo "| a second log-off gateway (the noise) | $(printf '%s\n' "${controls[@]}" | median) | $(awk -v a="$sum_control" -v b="$sum_off" 'BEGIN { printf "%.3f", a / b }') | $(range "${controls[@]}") | |"
+fi
