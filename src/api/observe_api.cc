@@ -28,7 +28,6 @@ using http::Header;
 using http::Method;
 using http::Task;
 
-
 // Runs `f` (blocking: SQLite) on the observability pool; the caller resumes on its worker.
 template <class F>
 Task<std::invoke_result_t<F>> off_worker(Observability& obs, F f) {

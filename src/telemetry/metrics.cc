@@ -113,8 +113,8 @@ class SeriesTable {
 
   std::string_view name() const { return name_; }
 
-  // `lane`: which of the last series found to compare first (below kLanes): callers that add
-  // to several series per record (the token kinds) give each its own.
+  // `lane` (below kLanes): whose last series at() compares against first. Callers that add to
+  // several series of a family per record (the token kinds) give each its own.
   void add(std::initializer_list<std::string_view> values, double amount, size_t lane = 0) {
     SY_ASSERT(!histogram_);
     at(values, lane).values[0] += amount;
